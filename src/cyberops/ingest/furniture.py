@@ -1,0 +1,238 @@
+"""Page furniture out of already-flattened text: menus, captions, banners.
+
+A general line-level filter for text that was copied or scraped from a page
+(the HTML is gone, only lines remain). It looks at what each line *is*, never
+at what it says: how many words it has, whether it ends like a sentence,
+whether it repeats an earlier line, whether it ends with a photo credit, and
+where it sits (page header, body, page footer).
+
+The page is read in three regions:
+
+1. **header** — the lines before the first substantial sentence. The headline
+   is chosen among its title-like lines (several words, no final period),
+   preferring one that stands alone in its paragraph, is repeated later, and
+   shares words with the body. Lines before the headline are dropped; lines
+   between it and the body are kept only when long enough to be a standfirst.
+2. **body** — kept, except captions with a credit, date/time lines, lines
+   with no letters, repeats of an earlier line, one- or two-word lines and
+   runs of two or more short non-sentence lines (share bars, bylines).
+   A single short line between paragraphs is a subheading and is kept;
+   every sentence of four words or more is kept.
+3. **footer** — the trailing run of short lines (with the odd short sentence
+   sandwiched between them, as in subscription blurbs) is dropped.
+
+The cleaned text is the headline, then the kept lines, each line one
+paragraph, paragraphs separated by one blank line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w{4,}")
+_STEM = 5
+_TRAILING_CLOSERS = "\"'”’»」』】）)]›“"
+_TERMINAL = tuple(".!?…。！？؟")
+_NOT_TITLE_END = tuple(".:;,。：；，")
+_SMALL_PAREN_TAIL = re.compile(r"\s*\((?:[^()\s]+\s?){1,3}\)$")
+_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{2,4}\b|\b(?:19|20)\d\d\b|\b\d{1,2}[:h]\d\d\b")
+_KEY_DROP = re.compile(r"[\W_]+")
+_COPYRIGHT = "©"
+
+# Line-shape thresholds, in words (a CJK character counts as half a word).
+_MIN_SENTENCE_WORDS = 4
+_SUBSTANTIAL_SENTENCE_WORDS = 10
+_LONG_LINE_WORDS = 25
+_MIN_TITLE_WORDS = 3
+_MAX_TITLE_WORDS = 30
+_MIN_STANDFIRST_WORDS = 8
+_MAX_CAPTION_WORDS = 80
+_MAX_SANDWICHED_SENTENCE_WORDS = 20
+_MIN_REPEAT_KEY = 10
+_MAX_DATELINE_WORDS = 8
+_MAX_AGENCY_CAPTION_WORDS = 20
+_MAX_TITLE_OVERLAP = 3
+
+
+@dataclass(frozen=True)
+class CleanText:
+    title: str | None
+    text: str
+
+
+@dataclass
+class _Line:
+    text: str
+    block: int
+    words: int
+    sentence: bool
+    furniture: bool
+    key: str
+    lone: bool = False
+
+    @property
+    def substantial(self) -> bool:
+        return (self.sentence and self.words >= _SUBSTANTIAL_SENTENCE_WORDS) or self.words >= _LONG_LINE_WORDS
+
+    @property
+    def weak(self) -> bool:
+        """Not a sentence and not long: a title, a label, or prose without a final stop."""
+        return not self.sentence and self.words < _LONG_LINE_WORDS
+
+    @property
+    def short(self) -> bool:
+        """Too short to be prose without a final stop: menu items, bylines, subheadings."""
+        return self.weak and self.words < _MIN_STANDFIRST_WORDS
+
+
+def clean_text(raw: str) -> CleanText:
+    """Drop page furniture from flattened page text; see the module docstring."""
+    lines = _read_lines(raw)
+    if not lines:
+        return CleanText(None, "")
+    start = next((i for i, line in enumerate(lines) if line.substantial and not line.furniture), None)
+    if start is None:
+        kept = [line.text for line in lines if not line.furniture and line.words >= _MIN_TITLE_WORDS]
+        return CleanText(None, "\n\n".join(kept))
+    end = _footer_start(lines, start)
+    title_at = _pick_title(lines[:start], lines[start:end])
+    kept: list[str] = []
+    if title_at is not None:
+        kept.append(lines[title_at].text)
+        kept.extend(
+            line.text
+            for line in lines[title_at + 1 : start]
+            if not line.furniture and line.words >= _MIN_STANDFIRST_WORDS
+        )
+    else:
+        kept.extend(line.text for line in lines[:start] if not line.furniture and line.substantial)
+    kept.extend(_body_lines(lines[start:end]))
+    title = lines[title_at].text if title_at is not None else None
+    return CleanText(title, "\n\n".join(kept))
+
+
+def _read_lines(raw: str) -> list[_Line]:
+    rules = _credit_rules()
+    lines: list[_Line] = []
+    seen: set[str] = set()
+    block = 0
+    for text in raw.split("\n"):
+        text = text.strip()
+        if not text:
+            block += 1
+            continue
+        key = _KEY_DROP.sub("", text).casefold()
+        repeat = len(key) >= _MIN_REPEAT_KEY and key in seen
+        seen.add(key)
+        words = _word_count(text)
+        sentence = _ends_like_sentence(text) and words >= _MIN_SENTENCE_WORDS
+        furniture = (
+            repeat
+            or not any(ch.isalpha() for ch in text)
+            or (not sentence and words <= _MAX_DATELINE_WORDS and bool(_DATE.search(text)))
+            or any(words <= max_words and rule.search(text) for rule, max_words in rules)
+            or (words <= 12 and _COPYRIGHT in text)
+        )
+        lines.append(_Line(text, block, words, sentence, furniture, key))
+    sizes = Counter(line.block for line in lines)
+    for line in lines:
+        line.lone = sizes[line.block] == 1
+    return lines
+
+
+def _word_count(text: str) -> int:
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub(" ", text).split()) + cjk // 2
+
+
+def _ends_like_sentence(text: str) -> bool:
+    text = _SMALL_PAREN_TAIL.sub("", text).rstrip(_TRAILING_CLOSERS + " ")
+    return text.endswith(_TERMINAL)
+
+
+def _footer_start(lines: list[_Line], start: int) -> int:
+    """Index where the trailing run of short lines begins (``len(lines)`` if none)."""
+    end = len(lines)
+    for i in range(len(lines) - 1, start, -1):
+        line = lines[i]
+        if line.short or line.furniture:
+            end = i
+            continue
+        previous = lines[i - 1]
+        sandwiched = end == i + 1 and (previous.short or previous.furniture)
+        if sandwiched and line.words < _MAX_SANDWICHED_SENTENCE_WORDS:
+            end = i
+            continue
+        break
+    return end
+
+
+def _body_lines(body: list[_Line]) -> list[str]:
+    kept = []
+    for i, line in enumerate(body):
+        if line.furniture:
+            continue
+        if line.short:
+            in_run = (i > 0 and body[i - 1].short) or (i + 1 < len(body) and body[i + 1].short)
+            if line.words <= 2 or in_run:
+                continue
+        kept.append(line.text)
+    return kept
+
+
+def _pick_title(header: list[_Line], body: list[_Line]) -> int | None:
+    body_words = set().union(*(_keywords(line.text) for line in body)) if body else set()
+    later_keys = {line.key for line in body}
+    best, best_score = None, -1
+    for i, line in enumerate(header):
+        if not _is_title_like(line):
+            continue
+        repeated = line.key in later_keys or any(other.key == line.key for other in header[i + 1 :])
+        # Overlap is capped so that a long standfirst does not beat the headline above it.
+        overlap = min(len(_keywords(line.text) & body_words), _MAX_TITLE_OVERLAP)
+        score = overlap + 2 * line.lone + 3 * repeated
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _is_title_like(line: _Line) -> bool:
+    return (
+        not line.furniture
+        and _MIN_TITLE_WORDS <= line.words <= _MAX_TITLE_WORDS
+        and not line.text.endswith(_NOT_TITLE_END)
+    )
+
+
+def _keywords(text: str) -> set[str]:
+    # A five-letter prefix is a crude stem: "hackers" meets "hacked", "Sanktionen" meets "sanktioniert".
+    words = {word.casefold()[:_STEM] for word in _WORD.findall(_CJK.sub(" ", text))}
+    cjk = "".join(_CJK.findall(text))
+    return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
+
+
+@lru_cache(maxsize=1)
+def _credit_rules() -> tuple[tuple[re.Pattern[str], int], ...]:
+    """Caption and credit patterns with the longest line each may end, from ``data/furniture.json``.
+
+    An agency name alone is a weak sign (news paragraphs end with "… EFE"
+    too), so it only marks short lines; a "Photo:" label marks any caption.
+    """
+    data = json.loads(files("cyberops.ingest").joinpath("data/furniture.json").read_text(encoding="utf-8"))
+    labels = "|".join(re.escape(label) for label in sorted(data["credit_labels"], key=len, reverse=True))
+    agencies = "|".join(re.escape(name) for name in sorted(data["agencies"], key=len, reverse=True))
+    suffixes = "|".join(re.escape(mark) for mark in data["credit_suffixes"])
+    return (
+        # "… mutuels. Ph : AFP", "Imagem: iStock", "(Foto: HANNIBAL HANSCHKE/REUTERS)"
+        (re.compile(rf"(?:^|[.!?…»”\"')]\s*|\s)\(?(?:{labels})\s?:\s?[^.!?:]{{1,60}}\)?$"), _MAX_CAPTION_WORDS),
+        # "… at the Kremlin. AP", "… le 16 décembre 2014. (AFP)", a bare "(Reuters)"
+        (re.compile(rf"(?:^|[.!?…»”\"]\s+)\(?(?:{agencies})\)?$"), _MAX_AGENCY_CAPTION_WORDS),
+        # "外交部发言人毛宁。图片来自外交部"
+        (re.compile(rf"(?:{suffixes})\S{{0,20}}$"), _MAX_CAPTION_WORDS),
+    )

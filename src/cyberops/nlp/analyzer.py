@@ -1,0 +1,219 @@
+"""The analyzer: one Article in, one Record out.
+
+Stages, cheapest first (an irrelevant article costs a scan, not a parse):
+
+1. language (lingua, with a script shortcut) and publication date;
+2. knowledge-base scan (states, actors, malware, operations, bodies, officials)
+   and the relevance pass over cue lexicons — stop here if irrelevant;
+3. sentences; the ones holding claim cues go through the full spaCy pipeline,
+   the others through NER only (to find the people);
+4. claims, entities, incidents, assembled into the record by ``to_record``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+
+from cyberops import __version__
+from cyberops.nlp.claim_cues import ClaimCues, load_claim_cues
+from cyberops.nlp.claims import ClaimFinder, merge_claims
+from cyberops.nlp.entities import build_entities, organization_mentions, person_mentions
+from cyberops.nlp.incidents import TypeCue, build_incidents
+from cyberops.nlp.mentions import Mention, SentenceView
+from cyberops.nlp.pipelines import Pipelines
+from cyberops.nlp.sentences import split_sentences
+from cyberops.record import Article, Record
+from cyberops.settings import Settings
+
+ANALYZER_VERSION = f"cyberops/{__version__}"
+# Cue groups that make a sentence worth a dependency parse.
+_PARSE_GROUPS = (
+    "denial",
+    "denial_weak",
+    "attribution",
+    "admission",
+    "cooperation",
+    "unnamed_states",
+    "response_sanction",
+    "response_indictment",
+    "response_arrest",
+    "response_expulsion",
+    "response_summons",
+    "response_protest",
+    "response_retaliation",
+    "response_other",
+    "speech",
+)
+_ENTITY_KINDS = ("threat_actor", "malware", "operation")
+MALWARE_KIND_TYPES = {
+    "ransomware": "ransomware",
+    "wiper": "sabotage",
+    "spyware": "surveillance",
+    "surveillance": "surveillance",
+    "banker": "financial_theft",
+    "stealer": "data_breach",
+    "ddos": "ddos",
+    "botnet": "ddos",
+}
+
+
+class Analyzer:
+    """Holds the loaded resources (KB, models, lexicons); build one per process."""
+
+    def __init__(self, settings: Settings | None = None, kb: object | None = None) -> None:
+        self.settings = settings or Settings()
+        self._kb = kb
+
+    @cached_property
+    def kb(self):
+        if self._kb is None:
+            from cyberops.kb import load_kb
+
+            self._kb = load_kb(self.settings)
+        return self._kb
+
+    @cached_property
+    def languages(self):
+        from cyberops.nlp.language import LanguageIdentifier
+
+        return LanguageIdentifier()
+
+    @cached_property
+    def relevance(self):
+        from cyberops.nlp.relevance import RelevanceScanner
+
+        return RelevanceScanner()
+
+    @cached_property
+    def incident_types(self):
+        from cyberops.nlp.incident_types import IncidentTypeScanner
+
+        return IncidentTypeScanner()
+
+    @cached_property
+    def pipelines(self) -> Pipelines:
+        return Pipelines(batch_size=self.settings.batch_size)
+
+    # -- entry points ---------------------------------------------------------------
+
+    def analyze_many(self, articles: Iterable[Article]) -> Iterator[Record]:
+        for article in articles:
+            yield self.analyze(article)
+
+    def analyze(self, article: Article) -> Record:
+        from cyberops.nlp.published import find_published
+
+        text = article.text
+        lang = self.languages.detect(text, hint=article.language)
+        published = find_published(article.raw_text or text, article.url, article.published, lang)
+        record = Record(
+            id=article.id,
+            text=text,
+            url=article.url,
+            title=article.title,
+            language=lang,
+            published=published.date if published else None,
+            outlet=article.outlet,
+            analyzer=ANALYZER_VERSION,
+        )
+        kb_mentions = self._kb_mentions(text)
+        cyber_hits = sum(1 for m in kb_mentions if m.kind in _ENTITY_KINDS)
+        relevance = self.relevance.scan(text, lang, kb_hits=cyber_hits)
+        if not relevance.relevant:
+            return record
+        record.relevant = True
+        cues = load_claim_cues(lang)
+        sentences = self._sentences(text, kb_mentions, cues)
+        if self.pipelines.has_model(lang):
+            self._read_with_model(lang, sentences)  # type: ignore[arg-type]
+        mentions = [m for s in sentences for m in s.mentions]
+        claims = merge_claims(ClaimFinder(cues).find(sentences))
+        entities = build_entities(mentions, self.kb)
+        type_cues = [TypeCue(c.type, c.start, c.end) for c in self.incident_types.scan(text, lang)]
+        record.claims = claims
+        record.entities = entities
+        record.incidents = build_incidents(
+            sentences,
+            entities,
+            mentions,
+            claims,
+            type_cues,
+            lambda found: self.incident_types.document_types(found, len(text)),
+            self._type_hints(kb_mentions),
+        )
+        return record
+
+    # -- stages ---------------------------------------------------------------------
+
+    def _kb_mentions(self, text: str) -> list[Mention]:
+        mentions = []
+        for match in self.kb.scan(text):
+            if match.kind == "state":
+                term = self.kb.state_term(match.entry_id)
+                mentions.append(Mention(match.start, match.end, match.text, "state", term.code, term.form, match.entry_id))
+            else:
+                entry = self.kb.entry(match.entry_id)
+                mentions.append(Mention(match.start, match.end, match.text, entry.type, entry.state, "kb", match.entry_id))
+        return mentions
+
+    def _type_hints(self, mentions: list[Mention]) -> dict[str, str]:
+        hints = {}
+        for mention in mentions:
+            if mention.entry_id is None or mention.kind == "state":
+                continue
+            entry = self.kb.entry(mention.entry_id)
+            hint = MALWARE_KIND_TYPES.get(getattr(entry, "malware_kind", None) or "")
+            if hint:
+                hints[entry.name] = hint
+        return hints
+
+    def _sentences(self, text: str, mentions: list[Mention], cues: ClaimCues) -> list[SentenceView]:
+        all_cues = cues.find_all(text)
+        sentences = []
+        for index, span in enumerate(split_sentences(text)):
+            inside = [m for m in mentions if span.start <= m.start and m.end <= span.end]
+            sentence_cues = {
+                group: [c for c in found if span.start <= c.start and c.end <= span.end] for group, found in all_cues.items()
+            }
+            sentence_cues = {group: found for group, found in sentence_cues.items() if found}
+            sentences.append(SentenceView(index, span, text[span.start : span.end], inside, sentence_cues))
+        return sentences
+
+    def _read_with_model(self, lang: str, sentences: list[SentenceView]) -> None:
+        table = self.pipelines.table
+        to_parse = [s for s in sentences if any(g in s.cues for g in _PARSE_GROUPS)]
+        to_tag = [s for s in sentences if not any(g in s.cues for g in _PARSE_GROUPS)]
+        for sentence, doc in zip(to_parse, self.pipelines.parse(lang, (s.text for s in to_parse)), strict=True):
+            sentence.doc = doc
+        for sentence, doc in zip(to_tag, self.pipelines.entities(lang, (s.text for s in to_tag)), strict=True):
+            sentence.doc = None
+            self._add_ner(sentence, doc, table)
+        for sentence in to_parse:
+            self._add_ner(sentence, sentence.doc, table)
+        _share_person_states(sentences)
+
+    def _add_ner(self, sentence: SentenceView, doc, table) -> None:
+        offset = sentence.span.start
+        ents = [(offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents]
+        sentence.mentions.extend(person_mentions(sentence, ents, table.person_labels))
+        sentence.mentions.extend(organization_mentions(sentence, ents, table.organization_labels))
+        sentence.mentions.sort(key=lambda m: m.start)
+
+
+def _share_person_states(sentences: list[SentenceView]) -> None:
+    """Give "Mao said" the state found for "spokeswoman Mao Ning" earlier in the article."""
+    known: dict[str, str] = {}
+    for sentence in sentences:
+        for mention in sentence.mentions:
+            if mention.kind == "person" and mention.state:
+                for word in mention.text.split():
+                    known.setdefault(word.casefold(), mention.state)
+    for sentence in sentences:
+        for index, mention in enumerate(sentence.mentions):
+            if mention.kind == "person" and not mention.state:
+                state = known.get(mention.text.split()[-1].casefold()) or known.get(mention.text.split()[0].casefold())
+                if state:
+                    sentence.mentions[index] = Mention(
+                        mention.start, mention.end, mention.text, "person", state, mention.form, mention.entry_id
+                    )

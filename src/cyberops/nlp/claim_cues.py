@@ -1,0 +1,123 @@
+"""Claim cue lexicons: per-language data files of cue words, compiled once.
+
+``patterns/<lang>/claims.json`` holds named groups of regular-expression
+fragments. A group names one role a word can play in a claim:
+
+- ``denial`` / ``denial_weak`` (weak ones need an ``accusation_noun`` nearby),
+- ``attribution`` and ``hedge`` (a hedge makes an attribution ``hedged``),
+- ``actor_noun`` / ``victim_marker`` / ``victim_noun`` place a state on the
+  accused or on the victim side,
+- ``response_<measure>`` for each measure of RECORD.md,
+- ``admission``, ``cooperation`` + ``call``, ``unnamed_states``,
+  ``misconduct`` (what a counter-accusation must be about), ``speech``
+  (reporting verbs that introduce a speaker), ``media_source``.
+
+Fragments are matched case-insensitively, on word boundaries, all groups in
+one pass: each group is compiled to a single alternation, longest first.
+A language without a file gets an empty lexicon: it still goes through the
+knowledge-base steps, it just finds no claims.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from cyberops.errors import CyberopsError
+
+GROUPS: tuple[str, ...] = (
+    "denial",
+    "denial_weak",
+    "accusation_noun",
+    "attribution",
+    "hedge",
+    "actor_noun",
+    "victim_marker",
+    "victim_noun",
+    "response_sanction",
+    "response_indictment",
+    "response_arrest",
+    "response_expulsion",
+    "response_summons",
+    "response_protest",
+    "response_retaliation",
+    "response_other",
+    "admission",
+    "cooperation",
+    "call",
+    "unnamed_states",
+    "misconduct",
+    "speech",
+    "media_source",
+    "role_noun",
+)
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    group: str
+    start: int
+    end: int
+    text: str
+
+
+class ClaimCueError(CyberopsError):
+    """A claims.json file is malformed; the message names the file and group."""
+
+
+class ClaimCues:
+    """The compiled cue groups of one language."""
+
+    def __init__(self, lang: str, groups: dict[str, re.Pattern[str]]) -> None:
+        self.lang = lang
+        self._groups = groups
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+    def find(self, text: str, group: str) -> list[CueMatch]:
+        pattern = self._groups.get(group)
+        if pattern is None:
+            return []
+        return [CueMatch(group, m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
+
+    def find_all(self, text: str) -> dict[str, list[CueMatch]]:
+        return {group: self.find(text, group) for group in self._groups}
+
+    def has(self, text: str, group: str) -> bool:
+        pattern = self._groups.get(group)
+        return bool(pattern and pattern.search(text))
+
+
+def _compile(lang: str, name: str, fragments: list[str]) -> re.Pattern[str]:
+    for fragment in fragments:
+        try:
+            re.compile(fragment)
+        except re.error as exc:
+            raise ClaimCueError(f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}")
+    alternation = "|".join(sorted(fragments, key=len, reverse=True))
+    # Unicode word boundaries that also work next to apostrophes and hyphens.
+    return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.IGNORECASE)
+
+
+@cache
+def load_claim_cues(lang: str | None) -> ClaimCues:
+    """The cue lexicon of ``lang``, or an empty one if the language has none."""
+    if not lang:
+        return ClaimCues("", {})
+    try:
+        raw = resources.files("cyberops.nlp").joinpath(f"patterns/{lang}/claims.json").read_text("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return ClaimCues(lang, {})
+    data = json.loads(raw)
+    groups = data.get("groups")
+    if not isinstance(groups, dict):
+        raise ClaimCueError(f"patterns/{lang}/claims.json: expected an object 'groups'")
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ClaimCueError(f"patterns/{lang}/claims.json: unknown groups {sorted(unknown)}; known: {GROUPS}")
+    compiled = {name: _compile(lang, name, list(fragments)) for name, fragments in groups.items() if fragments}
+    return ClaimCues(lang, compiled)

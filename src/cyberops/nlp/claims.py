@@ -1,0 +1,302 @@
+"""Claims: who accuses, denies, answers back, responds, admits or calls for talks.
+
+Claims are found sentence by sentence from cue words (``claim_cues``), the
+mentions of states and entities in the sentence (``mentions``), and the
+speaker (``speakers``). Each rule below prefers silence to a guess: a claim
+is emitted only when its speaker's or subject's state is established by the
+sentence itself (or, for a pronoun, by the sentence that named the speaker).
+The article-level merge keeps one claim per (kind, speaker state, subject
+state), with every sentence that made it as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cyberops.nlp.claim_cues import ClaimCues, CueMatch
+from cyberops.nlp.mentions import Mention, SentenceView
+from cyberops.nlp.sides import is_actor, is_victim
+from cyberops.nlp.speakers import Speaker, SpeakerMemory, describe, find_speaker
+from cyberops.record import Claim, Span
+from cyberops.record import Speaker as RecordSpeaker
+
+_RESPONSE_GROUPS = {
+    "response_sanction": "sanction",
+    "response_indictment": "indictment",
+    "response_arrest": "arrest",
+    "response_expulsion": "expulsion",
+    "response_summons": "summons",
+    "response_protest": "protest",
+    "response_retaliation": "retaliation",
+    "response_other": "other",
+}
+
+
+@dataclass
+class ClaimCandidate:
+    kind: str
+    speaker: Speaker | None
+    speaker_state: str | None
+    subject_state: str | None
+    evidence: Span
+    cues: list[str] = field(default_factory=list)
+    subject_actor: str | None = None
+    measure: str | None = None
+    hedged: bool = False
+
+
+class ClaimFinder:
+    """Finds claim candidates in the sentences of one article."""
+
+    def __init__(self, cues: ClaimCues) -> None:
+        self.cues = cues
+
+    def find(self, sentences: list[SentenceView]) -> list[ClaimCandidate]:
+        memory = SpeakerMemory()
+        found: list[ClaimCandidate] = []
+        denial_states: set[str] = set()
+        for sentence in sentences:
+            if not sentence.cues:
+                continue
+            denials = self._denials(sentence, memory)
+            denial_states.update(c.speaker_state for c in denials if c.speaker_state)
+            found.extend(denials)
+            found.extend(self._attributions(sentence, memory, denials))
+            found.extend(self._responses(sentence, memory))
+            found.extend(self._admissions(sentence))
+            found.extend(self._cooperation(sentence, memory))
+            found.extend(self._counter_accusations(sentence, memory, denial_states))
+            self._remember_speaker(sentence, memory)
+        return found
+
+    # -- one rule per claim kind -------------------------------------------------
+
+    def _denials(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
+        cue = sentence.first("denial")
+        if cue is None and sentence.has("denial_weak") and sentence.has("accusation_noun"):
+            cue = sentence.first("denial_weak")
+        if cue is None:
+            return []
+        speaker = find_speaker(sentence, cue, memory)
+        if speaker is None or speaker.state is None:
+            return []
+        # A denial rejects responsibility of the speaker's own state.
+        return [
+            ClaimCandidate("denial", speaker, speaker.state, speaker.state, sentence.span, cues=[cue.text])
+        ]
+
+    def _attributions(
+        self, sentence: SentenceView, memory: SpeakerMemory, denials: list[ClaimCandidate]
+    ) -> list[ClaimCandidate]:
+        results: list[ClaimCandidate] = []
+        cue = sentence.first("attribution")
+        actors = self._accused(sentence, exclude=None)
+        if cue is None and not actors:
+            return []
+        if not (sentence.has("misconduct") or sentence.has("attribution")):
+            return []
+        if not sentence.has("misconduct") and not self._names_cyber_entity(sentence):
+            return []
+        hedged = sentence.has("hedge")
+        # "denied claims by Britain that Russian hackers ...": the accuser is named
+        # inside the denial; the accused is the denier's state.
+        for denial in denials:
+            accuser = self._accuser_in_denial(sentence)
+            if accuser is not None and accuser.state != denial.speaker_state:
+                results.append(
+                    ClaimCandidate(
+                        "attribution", describe(sentence, Span(accuser.start, accuser.end)), accuser.state,
+                        denial.speaker_state, sentence.span, cues=["accusation by"], hedged=hedged,
+                    )
+                )
+        if denials:
+            return results
+        anchor = cue or sentence.first("misconduct")
+        speaker = find_speaker(sentence, anchor, memory) if anchor else None
+        speaker_span = speaker.span if speaker and speaker.span else None
+        subjects = self._accused(sentence, exclude=speaker_span)
+        actor = self._named_actor(sentence)
+        speaker_state = speaker.state if speaker else None
+        if speaker is not None and speaker.entity is None and speaker.state is None:
+            speaker = None
+        for state in dict.fromkeys(subjects):
+            if state == speaker_state:
+                continue
+            results.append(
+                ClaimCandidate(
+                    "attribution", speaker, speaker_state, state, sentence.span,
+                    cues=[anchor.text] if anchor else [], subject_actor=actor, hedged=hedged,
+                )
+            )
+        if not results and actor and cue is not None:
+            results.append(
+                ClaimCandidate(
+                    "attribution", speaker, speaker_state, None, sentence.span, cues=[cue.text],
+                    subject_actor=actor, hedged=hedged,
+                )
+            )
+        return results
+
+    def _responses(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
+        results = []
+        for group, measure in _RESPONSE_GROUPS.items():
+            cue = sentence.first(group)
+            if cue is None:
+                continue
+            taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
+            if taker is None or taker.state is None:
+                continue
+            exclude = taker.span
+            targets = [s for s in self._accused(sentence, exclude=exclude) if s != taker.state]
+            if not targets:
+                targets = [
+                    m.state
+                    for m in sentence.states()
+                    if m.state != taker.state and m.start > cue.start and not is_victim(sentence, m)
+                ]
+            for state in dict.fromkeys(targets):
+                results.append(
+                    ClaimCandidate("response", taker, taker.state, state, sentence.span, cues=[cue.text], measure=measure)
+                )
+            if results:
+                break
+        return results
+
+    def _admissions(self, sentence: SentenceView) -> list[ClaimCandidate]:
+        cue = sentence.first("admission")
+        if cue is None:
+            return []
+        actor = self._named_actor(sentence)
+        if actor is None:
+            return []
+        speaker = Speaker(span=None, name=actor)
+        return [ClaimCandidate("admission", speaker, None, None, sentence.span, cues=[cue.text], subject_actor=actor)]
+
+    def _cooperation(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
+        cue = sentence.first("cooperation")
+        if cue is None or not (sentence.has("call") or sentence.has("speech")):
+            return []
+        if not self._mentions_cyber(sentence):
+            return []
+        speaker = find_speaker(sentence, sentence.first("call") or cue, memory)
+        if speaker is None or speaker.state is None:
+            return []
+        partners = [m.state for m in sentence.states() if m.state != speaker.state and not _inside(m, speaker.span)]
+        partner = partners[0] if len(set(partners)) == 1 else None
+        return [ClaimCandidate("cooperation", speaker, speaker.state, partner, sentence.span, cues=[cue.text])]
+
+    def _counter_accusations(
+        self, sentence: SentenceView, memory: SpeakerMemory, denial_states: set[str]
+    ) -> list[ClaimCandidate]:
+        if not denial_states or not sentence.has("misconduct"):
+            return []
+        unnamed = sentence.first("unnamed_states")
+        anchor = unnamed or sentence.first("misconduct")
+        speaker = find_speaker(sentence, anchor, memory) if anchor else None
+        if speaker is None or speaker.state not in denial_states:
+            return []
+        targets = [s for s in self._accused(sentence, exclude=speaker.span) if s != speaker.state]
+        cyber_entity = self._names_cyber_entity(sentence)
+        if targets:
+            return [
+                ClaimCandidate("counter_accusation", speaker, speaker.state, t, sentence.span, cues=[anchor.text])
+                for t in dict.fromkeys(targets)
+            ]
+        if unnamed is not None and (cyber_entity or sentence.has("misconduct")):
+            return [ClaimCandidate("counter_accusation", speaker, speaker.state, None, sentence.span, cues=[unnamed.text])]
+        return []
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _remember_speaker(self, sentence: SentenceView, memory: SpeakerMemory) -> None:
+        speech = sentence.first("speech")
+        if speech is None:
+            return
+        speaker = find_speaker(sentence, speech, memory)
+        if speaker is not None and speaker.entity is not None and speaker.entity.kind == "person" or speaker is not None and speaker.state and memory.last is None:
+            memory.remember(speaker)
+
+    def _accused(self, sentence: SentenceView, exclude: Span | None) -> list[str]:
+        """States the sentence puts on the side of the perpetrators."""
+        accused = []
+        for mention in sentence.states():
+            if mention.kind == "person" or _inside(mention, exclude):
+                continue
+            if is_victim(sentence, mention):
+                continue
+            if mention.kind == "organization" or is_actor(sentence, mention):
+                accused.append(mention.state)
+        for mention in sentence.of_kind("threat_actor"):
+            if mention.state and is_actor(sentence, mention) and not _inside(mention, exclude):
+                accused.append(mention.state)
+        return [s for s in accused if s]
+
+    def _accuser_in_denial(self, sentence: SentenceView) -> Mention | None:
+        # "accusations by Britain", "claims from Washington"
+        for noun in sentence.cues.get("accusation_noun", []):
+            tail = sentence.text[noun.end - sentence.span.start : noun.end - sentence.span.start + 12]
+            if not re.match(r"\s+(?:by|from|of|de|par)\b", tail):
+                continue
+            after = [m for m in sentence.states() if m.start > noun.end and m.start - noun.end <= 20]
+            if after:
+                return after[0]
+        return None
+
+    def _state_before(self, sentence: SentenceView, cue: CueMatch) -> Speaker | None:
+        # "U.S. sanctions", "EU sanctions": the state right before a measure noun takes it.
+        for mention in sentence.states():
+            if mention.end <= cue.start and cue.start - mention.end <= 3 and mention.kind != "person":
+                return describe(sentence, Span(mention.start, mention.end))
+        return None
+
+    def _named_actor(self, sentence: SentenceView) -> str | None:
+        actors = sentence.of_kind("threat_actor")
+        return actors[0].text if actors else None
+
+    def _names_cyber_entity(self, sentence: SentenceView) -> bool:
+        return bool(sentence.of_kind("threat_actor", "malware", "operation"))
+
+    def _mentions_cyber(self, sentence: SentenceView) -> bool:
+        return "cyber" in sentence.text.lower() or sentence.has("misconduct") or self._names_cyber_entity(sentence)
+
+
+def _inside(mention: Mention, span: Span | None) -> bool:
+    return span is not None and mention.start >= span.start and mention.end <= span.end
+
+
+def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
+    """One claim per (kind, speaker state, subject state); evidence accumulates."""
+    merged: dict[tuple, Claim] = {}
+    for candidate in candidates:
+        speaker_key = candidate.speaker_state or (candidate.speaker.name if candidate.speaker else None)
+        key = (candidate.kind, speaker_key, candidate.subject_state)
+        claim = merged.get(key)
+        if claim is None:
+            speaker = candidate.speaker
+            claim = Claim(
+                id=f"c{len(merged) + 1}",
+                kind=candidate.kind,  # type: ignore[arg-type]
+                speaker=RecordSpeaker(
+                    name=speaker.name if speaker else None,
+                    role=speaker.role if speaker else None,
+                ),
+                speaker_state=candidate.speaker_state,
+                subject_state=candidate.subject_state,
+                subject_actor=candidate.subject_actor,
+                measure=candidate.measure,
+                hedged=candidate.hedged,
+            )
+            merged[key] = claim
+        else:
+            # A named person is a better speaker than "Russia" or a pronoun.
+            if candidate.speaker and candidate.speaker.role and not claim.speaker.role:
+                claim.speaker = RecordSpeaker(name=candidate.speaker.name, role=candidate.speaker.role)
+            claim.subject_actor = claim.subject_actor or candidate.subject_actor
+            claim.hedged = claim.hedged and candidate.hedged
+        if candidate.evidence not in claim.evidence:
+            claim.evidence.append(candidate.evidence)
+        for cue in candidate.cues:
+            if cue not in claim.cues:
+                claim.cues.append(cue)
+    return list(merged.values())

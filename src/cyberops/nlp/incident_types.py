@@ -1,0 +1,106 @@
+"""Incident-type cues and the rule that turns them into a document's types.
+
+The cues come from ``patterns/<lang>/incident_types.json``: one group per type
+of the closed set in RECORD.md (``record.INCIDENT_TYPES``), each pattern with a
+weight saying how surely it signals an event of that type ("ransomware" 3,
+"ransom" 2, "encrypting" 1.5). Group names outside the closed set are refused
+when the file is loaded.
+
+Decision rule (:func:`document_types`, numbers in :class:`TypeRule`):
+
+1. A type's score is the sum of its cue weights; a cue in the first
+   ``head_chars`` characters (title and lead) counts ``head_factor`` times,
+   since an article leads with its event and mentions others in passing.
+2. The score is divided by ``sqrt(text_length / reference_chars)`` for texts
+   longer than ``reference_chars``: a long report repeats words more.
+3. A type is kept when its score reaches ``min_score`` *and* at least
+   ``relative`` times the best type's score, so that a ransomware story that
+   recalls a phishing email once does not also become a phishing story, while
+   an article about two real events (a breach through phishing) keeps both.
+
+Types come out best first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from cyberops.nlp.lexicon import Lexicon, LexiconCache, LexiconError
+from cyberops.record import INCIDENT_TYPES
+
+LEXICON_NAME = "incident_types"
+
+
+@dataclass(frozen=True)
+class TypeCue:
+    """A word or phrase that signals an incident of ``type`` at ``text[start:end]``."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """The numbers of the decision rule (see the module docstring)."""
+
+    min_score: float = 4.0
+    relative: float = 0.25
+    head_chars: int = 300
+    head_factor: float = 1.5
+    reference_chars: int = 2500
+
+
+class IncidentTypeScanner:
+    """Finds incident-type cues; lexicons load on first use and stay cached here."""
+
+    def __init__(self, rule: TypeRule | None = None, lexicons: LexiconCache | None = None) -> None:
+        self.rule = rule or TypeRule()
+        self._lexicons = lexicons or LexiconCache()
+        self._checked: set[int] = set()
+
+    def scan(self, text: str, lang: str | None) -> list[TypeCue]:
+        lexicon = self._lexicons.get(LEXICON_NAME, lang)
+        self._check(lexicon)
+        return [TypeCue(m.group, m.start, m.end, m.text, m.weight) for m in lexicon.scan(text)]
+
+    def types(self, text: str, lang: str | None) -> list[str]:
+        """Shortcut: the document types of ``text``."""
+        return document_types(self.scan(text, lang), len(text), self.rule)
+
+    def _check(self, lexicon: Lexicon) -> None:
+        if id(lexicon) in self._checked:
+            return
+        unknown = sorted(set(lexicon.groups) - set(INCIDENT_TYPES))
+        if unknown:
+            source = f"patterns/{'+'.join(lexicon.languages) or '*'}/{LEXICON_NAME}.json"
+            raise LexiconError(
+                source,
+                f"unknown incident type group(s) {unknown}; use only {list(INCIDENT_TYPES)} (RECORD.md)",
+            )
+        self._checked.add(id(lexicon))
+
+
+def type_scores(cues: list[TypeCue], text_length: int, rule: TypeRule | None = None) -> dict[str, float]:
+    """Each type's position-weighted, length-normalized score."""
+    rule = rule or TypeRule()
+    scores: dict[str, float] = defaultdict(float)
+    for cue in cues:
+        scores[cue.type] += cue.weight * (rule.head_factor if cue.start < rule.head_chars else 1.0)
+    length_factor = math.sqrt(max(text_length, rule.reference_chars) / rule.reference_chars)
+    return {t: s / length_factor for t, s in scores.items()}
+
+
+def document_types(cues: list[TypeCue], text_length: int, rule: TypeRule | None = None) -> list[str]:
+    """The incident types a document reports, best first (the rule in the module docstring)."""
+    rule = rule or TypeRule()
+    scores = type_scores(cues, text_length, rule)
+    if not scores:
+        return []
+    best = max(scores.values())
+    kept = [t for t, s in scores.items() if s >= rule.min_score and s >= rule.relative * best]
+    return sorted(kept, key=lambda t: (-scores[t], INCIDENT_TYPES.index(t)))

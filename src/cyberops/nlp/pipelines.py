@@ -1,0 +1,71 @@
+"""The spaCy pipelines, loaded once per process and language.
+
+Each sentence worth reading closely goes through the whole model (parser
+and NER); every other sentence of a relevant article goes through NER only,
+which in these pipelines has its own token-to-vector layer and so runs
+without the tagger and parser. Which model serves which language is data
+(``models.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+
+@dataclass(frozen=True)
+class ModelTable:
+    models: dict[str, str]
+    person_labels: frozenset[str]
+    organization_labels: frozenset[str]
+
+    @classmethod
+    def load(cls) -> ModelTable:
+        data = json.loads(resources.files("cyberops.nlp").joinpath("models.json").read_text("utf-8"))
+        return cls(
+            models=dict(data["models"]),
+            person_labels=frozenset(data["person_labels"]),
+            organization_labels=frozenset(data["organization_labels"]),
+        )
+
+
+class Pipelines:
+    """Lazily loaded spaCy pipelines by language code."""
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._loaded: dict[str, Language | None] = {}
+
+    @cached_property
+    def table(self) -> ModelTable:
+        return ModelTable.load()
+
+    def has_model(self, lang: str | None) -> bool:
+        return bool(lang) and lang in self.table.models
+
+    def get(self, lang: str) -> Language | None:
+        if lang not in self._loaded:
+            name = self.table.models.get(lang)
+            self._loaded[lang] = spacy.load(name) if name else None
+        return self._loaded[lang]
+
+    def parse(self, lang: str, texts: Iterable[str]) -> Iterator[Doc]:
+        """Full pipeline: tags, dependency parse, entities."""
+        nlp = self.get(lang)
+        assert nlp is not None
+        yield from nlp.pipe(texts, batch_size=self.batch_size)
+
+    def entities(self, lang: str, texts: Iterable[str]) -> Iterator[Doc]:
+        """NER only: the cheap way to find people in sentences we do not parse."""
+        nlp = self.get(lang)
+        assert nlp is not None
+        others = [name for name in nlp.pipe_names if name != "ner"]
+        with nlp.select_pipes(disable=others):
+            yield from nlp.pipe(texts, batch_size=self.batch_size)

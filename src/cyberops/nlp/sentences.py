@@ -1,0 +1,57 @@
+"""A cheap, language-independent sentence splitter.
+
+The parser only sees the sentences worth parsing, so sentences are cut
+before spaCy runs: on ., !, ?, … and their CJK and Arabic forms followed by
+space, and on line breaks (flattened pages put one paragraph per line).
+Abbreviations like "U.S." or "Mr." and initials do not end a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cyberops.record import Span
+
+# A sentence ends at terminal punctuation (with any closing quotes) followed by
+# white space, at a CJK full stop, or at a line break.
+_BOUNDARY = re.compile(
+    r"""(?:(?<=[.!?…])["'»”’)\]]*\s+)|(?:(?<=[。！？؟])["'»”’」』)]*)|(?:\s*\n\s*)""",
+)
+# Tokens that end in a period without ending the sentence.
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Z]\.){1,3}|\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gen|Gov|Col|Lt|St|Jr|Sr|Inc|Corp|Co|Ltd|No|vs|etc|approx|Jan|Feb"
+    r"|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|M|Mme|Mlle|MM|Dr|cf|p|ex|av|bzw|z\.B|ca|Nr|Abs|г|ул|т\.е)\.)$"
+)
+
+
+def split_sentences(text: str, max_length: int = 1500) -> list[Span]:
+    """Sentence spans of ``text``; very long runs are cut so no span exceeds ``max_length``."""
+    spans: list[Span] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start()
+        if end <= start:
+            start = max(start, match.end())
+            continue
+        if "\n" not in match.group(0) and _ABBREVIATION.search(text[max(start, end - 12) : end]):
+            continue
+        _append(spans, text, start, end, max_length)
+        start = match.end()
+    if start < len(text):
+        _append(spans, text, start, len(text), max_length)
+    return spans
+
+
+def _append(spans: list[Span], text: str, start: int, end: int, max_length: int) -> None:
+    while end - start > max_length:
+        cut = text.rfind(" ", start, start + max_length)
+        cut = cut if cut > start else start + max_length
+        spans.append(Span(start, cut))
+        start = cut + 1
+    # Strip surrounding white space so evidence spans start on a character.
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append(Span(start, end))

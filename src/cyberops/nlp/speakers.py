@@ -1,0 +1,148 @@
+"""Who says it: find the speaker of a cue in its sentence.
+
+With a dependency parse, the speaker is the subject of the verb that
+governs the cue, or of the reporting verb above it ("..., Peskov said"):
+we climb from the cue to the root and take the first subject that names
+someone. Pronouns ("she added", "a-t-elle souligné") resolve to the last
+named speaker of the article. Without a parse (languages with no model),
+the nearest named mention before the cue, or after a reporting verb, is
+taken instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cyberops.nlp.claim_cues import CueMatch
+from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
+from cyberops.record import Span
+
+_SUBJECT_DEPS = {"nsubj", "nsubjpass", "nsubj:pass", "csubj"}
+# Sentence-initial relative pronouns point at the noun they attach to.
+_RELATIVE_TAGS = {"WDT", "WP"}
+
+
+@dataclass
+class Speaker:
+    span: Span | None
+    name: str | None = None
+    role: str | None = None
+    state: str | None = None
+    entity: Mention | None = None
+
+
+@dataclass
+class SpeakerMemory:
+    """The last named speaker, for pronouns and quotes that continue a statement."""
+
+    last: Speaker | None = None
+    history: list[Speaker] = field(default_factory=list)
+
+    def remember(self, speaker: Speaker) -> None:
+        if speaker.state or speaker.name:
+            self.last = speaker
+            self.history.append(speaker)
+
+
+def find_speaker(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
+    """The speaker of ``cue``; ``None`` when the sentence does not say who speaks."""
+    if sentence.doc is not None:
+        found = _speaker_from_parse(sentence, cue, memory)
+        if found is not None:
+            return found
+    return _speaker_from_order(sentence, cue, memory)
+
+
+def describe(sentence: SentenceView, span: Span) -> Speaker:
+    """Name, role and state of whoever is named inside ``span``."""
+    inside = mentions_in(sentence.mentions, span.start, span.end)
+    persons = [m for m in inside if m.kind == "person"]
+    bodies = [m for m in inside if m.kind == "organization" and m.state]
+    states = [m for m in inside if m.kind == "state"]
+    orgs = [m for m in inside if m.kind == "organization"]
+    entity = persons[0] if persons else (bodies[0] if bodies else (orgs[0] if orgs else None))
+    state = None
+    for group in (persons, bodies, states):
+        with_state = [m for m in group if m.state]
+        if with_state:
+            state = with_state[0].state
+            break
+    text = sentence.text[span.start - sentence.span.start : span.end - sentence.span.start]
+    name = entity.text if entity else (states[0].text if states else text.strip())
+    role = None
+    if entity is not None and entity.kind == "person":
+        role_text = text[: entity.start - span.start].strip(" ,")
+        role = role_text or None
+    return Speaker(span=span, name=name, role=role, state=state, entity=entity)
+
+
+def _informative(sentence: SentenceView, span: Span) -> bool:
+    return any(
+        m.kind in ("person", "organization", "state") for m in mentions_in(sentence.mentions, span.start, span.end)
+    )
+
+
+def _speaker_from_parse(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
+    doc = sentence.doc
+    offset = sentence.span.start
+    char_span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    if char_span is None or len(char_span) == 0:
+        return None
+    token = char_span.root
+    seen = set()
+    while token.i not in seen:
+        seen.add(token.i)
+        for child in token.children:
+            if child.dep_ not in _SUBJECT_DEPS:
+                continue
+            if child.pos_ == "PRON":
+                if child.tag_ in _RELATIVE_TAGS and token.head is not token:
+                    antecedent = token.head
+                    span = _subtree_span(antecedent, offset)
+                    if _informative(sentence, span):
+                        return describe(sentence, span)
+                    continue
+                # A personal pronoun continues the last named speaker.
+                if memory.last is not None:
+                    return memory.last
+                continue
+            span = _subtree_span(child, offset)
+            if _informative(sentence, span):
+                return describe(sentence, span)
+        if token.head is token:
+            break
+        token = token.head
+    return None
+
+
+def _subtree_span(token: object, offset: int) -> Span:
+    # Limit the subject to its first dozen tokens: a subject with a long relative
+    # clause would otherwise swallow the states it is talking about.
+    subtree = list(token.subtree)  # type: ignore[attr-defined]
+    head_position = [t.i for t in subtree].index(token.i)  # type: ignore[attr-defined]
+    low = max(0, head_position - 8)
+    high = min(len(subtree), head_position + 5)
+    first, last = subtree[low], subtree[high - 1]
+    return Span(offset + first.idx, offset + last.idx + len(last.text))
+
+
+def _speaker_from_order(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
+    named = [m for m in sentence.mentions if m.kind in ("person", "organization", "state")]
+    # "..., said X" / "selon X": the first name after a reporting verb.
+    for speech in sentence.cues.get("speech", []):
+        after = [m for m in named if m.start >= speech.end and m.start - speech.end < 60]
+        if after and speech.start > cue.start:
+            return describe(sentence, Span(after[0].start, after[0].end))
+    before = [m for m in named if m.end <= cue.start]
+    if before:
+        # Prefer a person or body over a bare state term close to the cue.
+        people = [m for m in before if m.kind != "state"]
+        chosen = people[-1] if people else before[-1]
+        return describe(sentence, Span(chosen.start, chosen.end))
+    if memory.last is not None and _continues_quote(sentence):
+        return memory.last
+    return None
+
+
+def _continues_quote(sentence: SentenceView) -> bool:
+    return sentence.text[:1] in "\"“«„'‘「『"

@@ -72,7 +72,7 @@ def article_html() -> str:
 def local_server() -> Iterator[str]:
     """Base URL of a real HTTP server on 127.0.0.1, stopped after the test."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -20,7 +20,11 @@ LATIN1_FRENCH = "Le délégué a été reçu à Genève où il a évoqué la sû
         pytest.param(FRENCH.encode("utf-8-sig"), FRENCH, id="utf8-bom"),
         pytest.param(FRENCH.encode("utf-16"), FRENCH, id="utf16-bom"),
         pytest.param(FRENCH.encode("utf-16-le"), FRENCH, id="utf16-without-bom"),
-        pytest.param("Привет, как дела? Это тест кодировки.".encode("cp1251"), "Привет, как дела? Это тест кодировки.", id="cp1251"),
+        pytest.param(
+            "Привет, как дела? Это тест кодировки.".encode("cp1251"),
+            "Привет, как дела? Это тест кодировки.",
+            id="cp1251",
+        ),
     ],
 )
 def test_decodes_common_encodings(data: bytes, expected: str) -> None:

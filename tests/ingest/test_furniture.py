@@ -67,8 +67,20 @@ def test_subheading_between_paragraphs_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "furniture",
-    ["Menu", "Rechercher", "Jeudi 4 Avril 2024", "Se connecter", "Accueil > Monde", "Photo: Reuters",
-     "Partager", "Tweeter", "Publicité", "Lire aussi", "Abonnez-vous", "©"],
+    [
+        "Menu",
+        "Rechercher",
+        "Jeudi 4 Avril 2024",
+        "Se connecter",
+        "Accueil > Monde",
+        "Photo: Reuters",
+        "Partager",
+        "Tweeter",
+        "Publicité",
+        "Lire aussi",
+        "Abonnez-vous",
+        "©",
+    ],
 )
 def test_furniture_is_dropped(furniture: str) -> None:
     assert furniture not in clean_text(PAGE).text
@@ -121,8 +133,15 @@ def test_seed_page_loses_its_furniture_and_keeps_its_body() -> None:
     cleaned = clean_text(raw)
     assert cleaned.title == "La Chine rejette les accusations de cyberespionnage"
     kept = cleaned.text.split("\n\n")
-    for furniture in ("Menu", "Search", "Mardi 19 Mars 2024", "S'abonner", "close", "Accueil next Hi-Tech",
-                      "Lisez nos e-Papers"):
+    for furniture in (
+        "Menu",
+        "Search",
+        "Mardi 19 Mars 2024",
+        "S'abonner",
+        "close",
+        "Accueil next Hi-Tech",
+        "Lisez nos e-Papers",
+    ):
         assert furniture not in kept
     assert "Ph : AFP" not in cleaned.text
     assert cleaned.text.count(cleaned.title) == 1

@@ -1,0 +1,12 @@
+"""Bytes in, Article out.
+
+- :mod:`~cyberops.ingest.sources` — ``iter_articles`` over files, directories, JSONL, URLs, stdin;
+  ``article_from_dict`` / ``article_from_text`` / ``article_from_html``
+- :mod:`~cyberops.ingest.fetch` — ``fetch``: safe HTTP (no private addresses, capped size and redirects)
+- :mod:`~cyberops.ingest.decode` — ``decode_bytes``: BOM, UTF-8, declared charset, detector
+- :mod:`~cyberops.ingest.html` — ``extract_html``: trafilatura text and title, htmldate date
+- :mod:`~cyberops.ingest.furniture` — ``clean_text``: page furniture out of flattened text
+- :mod:`~cyberops.ingest.identity` — ``content_id``, ``canonical_url``
+
+Submodules are imported where used, so importing this package loads no parser.
+"""

@@ -3,9 +3,11 @@
 Order of evidence, strongest first: a byte-order mark, valid UTF-8, a charset
 the source declared (HTTP header or ``<meta charset>``), then a statistical
 detector. Valid UTF-8 goes before the declaration because mislabelled UTF-8
-pages are common and other encodings almost never decode as UTF-8 by chance. Pages that are mostly UTF-8 with a few stray cp1252 bytes (a common
-result of pasting between editors) are repaired byte by byte instead of being
-handed to the detector, which would otherwise misread the whole page.
+pages are common and other encodings almost never decode as UTF-8 by chance.
+
+Pages that are mostly UTF-8 with a few stray cp1252 bytes (a common result of
+pasting between editors) are repaired byte by byte instead of being handed to
+the detector, which would otherwise misread the whole page.
 """
 
 from __future__ import annotations

@@ -169,4 +169,5 @@ def _mime_type(content_type: str | None) -> str | None:
 
 
 def _charset(content_type: str | None) -> str | None:
-    return _parsed_content_type(content_type).get_param("charset") if content_type else None  # type: ignore[return-value]
+    charset = _parsed_content_type(content_type).get_param("charset") if content_type else None
+    return charset.strip().lower() if isinstance(charset, str) and charset.strip() else None

@@ -53,7 +53,7 @@ _MIN_TITLE_WORDS = 3
 _MAX_TITLE_WORDS = 30
 _MIN_STANDFIRST_WORDS = 8
 _MAX_CAPTION_WORDS = 80
-_MAX_SANDWICHED_SENTENCE_WORDS = 20
+_MAX_SANDWICHED_WORDS = 20
 _MIN_REPEAT_KEY = 10
 _MAX_DATELINE_WORDS = 8
 _MAX_AGENCY_CAPTION_WORDS = 20
@@ -157,19 +157,27 @@ def _ends_like_sentence(text: str) -> bool:
 
 
 def _footer_start(lines: list[_Line], start: int) -> int:
-    """Index where the trailing run of short lines begins (``len(lines)`` if none)."""
+    """Index where the trailing run of short lines begins (``len(lines)`` if none).
+
+    A short sentence between two short lines joins the run only when the
+    pattern repeats (a subscription blurb alternates labels and one-line
+    pitches); a lone one is the body's last sentence.
+    """
     end = len(lines)
+    sandwiched: list[int] = []
     for i in range(len(lines) - 1, start, -1):
         line = lines[i]
         if line.short or line.furniture:
             end = i
             continue
         previous = lines[i - 1]
-        sandwiched = end == i + 1 and (previous.short or previous.furniture)
-        if sandwiched and line.words < _MAX_SANDWICHED_SENTENCE_WORDS:
+        if end == i + 1 and (previous.short or previous.furniture) and line.words < _MAX_SANDWICHED_WORDS:
+            sandwiched.append(i)
             end = i
             continue
         break
+    if len(sandwiched) == 1:
+        end = sandwiched[0] + 1
     return end
 
 

@@ -50,7 +50,8 @@ class AliasTarget:
     """What one normalised alias may point to, with the conditions under which it counts.
 
     ``exact`` holds the surfaces that must appear with exactly this case (``None``: any case).
-    ``common`` aliases are ordinary words and need a cyber cue or a group keyword nearby.
+    ``common`` aliases are ordinary words and need a cyber cue nearby: within the wide
+    window when 1, within the narrow one when 2 (very ordinary words).
     ``context`` names a cue group of which one word must occur in the text when ``required``,
     and which otherwise only makes this target win over others.
     """
@@ -59,7 +60,7 @@ class AliasTarget:
     kind: MatchKind
     exact: frozenset[str] | None = None
     stem: bool = False
-    common: bool = False
+    common: int = 0
     context: str | None = None
     required: bool = False
     priority: int = 0

@@ -19,7 +19,8 @@ from cyberops import __version__
 from cyberops.nlp.claim_cues import ClaimCues, load_claim_cues
 from cyberops.nlp.claims import ClaimFinder, merge_claims
 from cyberops.nlp.entities import build_entities, organization_mentions, person_mentions
-from cyberops.nlp.incidents import TypeCue, build_incidents
+from cyberops.nlp.incident_types import IncidentTypeScanner, document_types
+from cyberops.nlp.incidents import build_incidents
 from cyberops.nlp.mentions import Mention, SentenceView
 from cyberops.nlp.pipelines import Pipelines
 from cyberops.nlp.sentences import split_sentences
@@ -86,9 +87,7 @@ class Analyzer:
         return RelevanceScanner()
 
     @cached_property
-    def incident_types(self):
-        from cyberops.nlp.incident_types import IncidentTypeScanner
-
+    def incident_types(self) -> IncidentTypeScanner:
         return IncidentTypeScanner()
 
     @cached_property
@@ -130,7 +129,7 @@ class Analyzer:
         mentions = [m for s in sentences for m in s.mentions]
         claims = merge_claims(ClaimFinder(cues).find(sentences))
         entities = build_entities(mentions, self.kb)
-        type_cues = [TypeCue(c.type, c.start, c.end) for c in self.incident_types.scan(text, lang)]
+        type_cues = self.incident_types.scan(text, lang)
         record.claims = claims
         record.entities = entities
         record.incidents = build_incidents(
@@ -139,7 +138,7 @@ class Analyzer:
             mentions,
             claims,
             type_cues,
-            lambda found: self.incident_types.document_types(found, len(text)),
+            lambda found: document_types(found, len(text)),
             self._type_hints(kb_mentions),
         )
         return record

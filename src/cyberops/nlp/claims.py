@@ -98,6 +98,7 @@ class ClaimFinder:
             return []
         if not sentence.has("misconduct") and not self._names_cyber_entity(sentence):
             return []
+        # Reports, media and unnamed sources carry an accusation as alleged.
         hedged = sentence.has("hedge")
         # "denied claims by Britain that Russian hackers ...": the accuser is named
         # inside the denial; the accused is the denier's state.
@@ -119,10 +120,13 @@ class ClaimFinder:
         actor = self._named_actor(sentence)
         speaker_state = speaker.state if speaker else None
         if speaker is not None and speaker.entity is None and speaker.state is None:
-            speaker = None
+            speaker, hedged = None, True
         for state in dict.fromkeys(subjects):
             if state == speaker_state:
-                continue
+                # The speaker is reacting to reports about its own state
+                # ("Hua, reacting to reports that Chinese hackers..."): the
+                # accusation is the reports', not the speaker's.
+                speaker, speaker_state = None, None
             results.append(
                 ClaimCandidate(
                     "attribution", speaker, speaker_state, state, sentence.span,
@@ -182,7 +186,15 @@ class ClaimFinder:
         speaker = find_speaker(sentence, sentence.first("call") or cue, memory)
         if speaker is None or speaker.state is None:
             return []
-        partners = [m.state for m in sentence.states() if m.state != speaker.state and not _inside(m, speaker.span)]
+        partners = [
+            m.state
+            for m in sentence.states()
+            if m.state != speaker.state
+            and m.kind == "state"
+            and m.form != "demonym"
+            and not _inside(m, speaker.span)
+            and not is_victim(sentence, m)
+        ]
         partner = partners[0] if len(set(partners)) == 1 else None
         return [ClaimCandidate("cooperation", speaker, speaker.state, partner, sentence.span, cues=[cue.text])]
 

@@ -13,7 +13,8 @@ Decision rule (:func:`document_types`, numbers in :class:`TypeRule`):
    since an article leads with its event and mentions others in passing.
 2. The score is divided by ``sqrt(text_length / reference_chars)`` for texts
    longer than ``reference_chars``: a long report repeats words more.
-3. A type is kept when its score reaches ``min_score`` *and* at least
+3. A type is kept when its score reaches its threshold (``min_scores``,
+   else ``min_score``) *and* at least
    ``relative`` times the best type's score, so that a ransomware story that
    recalls a phishing email once does not also become a phishing story, while
    an article about two real events (a breach through phishing) keeps both.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cyberops.nlp.lexicon import Lexicon, LexiconCache, LexiconError
 from cyberops.record import INCIDENT_TYPES
@@ -49,7 +50,12 @@ class TypeRule:
     """The numbers of the decision rule (see the module docstring)."""
 
     min_score: float = 4.0
-    relative: float = 0.25
+    # Types whose cues are rarer or more specific need less evidence, those
+    # whose words also appear in passing ("patch", "data") need more.
+    min_scores: dict[str, float] = field(
+        default_factory=lambda: {"ransomware": 1.5, "phishing": 3.0, "data_breach": 4.0, "vulnerability": 6.0}
+    )
+    relative: float = 0.05
     head_chars: int = 300
     head_factor: float = 1.5
     reference_chars: int = 2500
@@ -102,5 +108,5 @@ def document_types(cues: list[TypeCue], text_length: int, rule: TypeRule | None 
     if not scores:
         return []
     best = max(scores.values())
-    kept = [t for t, s in scores.items() if s >= rule.min_score and s >= rule.relative * best]
+    kept = [t for t, s in scores.items() if s >= rule.min_scores.get(t, rule.min_score) and s >= rule.relative * best]
     return sorted(kept, key=lambda t: (-scores[t], INCIDENT_TYPES.index(t)))

@@ -11,8 +11,6 @@ incident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cyberops.nlp.mentions import Mention, SentenceView
 from cyberops.nlp.sides import is_victim
 from cyberops.record import Claim, Entity, Incident, Span
@@ -21,19 +19,12 @@ from cyberops.record import Claim, Entity, Incident, Span
 LEAD_SENTENCES = 4
 
 
-@dataclass(frozen=True)
-class TypeCue:
-    type: str
-    start: int
-    end: int
-
-
 def build_incidents(
     sentences: list[SentenceView],
     entities: list[Entity],
     mentions: list[Mention],
     claims: list[Claim],
-    type_cues: list[TypeCue],
+    type_cues: list,
     decide_types,
     type_hints: dict[str, str],
 ) -> list[Incident]:
@@ -52,7 +43,10 @@ def build_incidents(
     actors = []
     background_ids = {id(e) for e in background}
     for entity in entities:
-        if entity.type in ("threat_actor", "malware", "operation") and id(entity) not in background_ids:
+        only_background = all(in_background(span.start) for span in entity.mentions)
+        if entity.type in ("threat_actor", "malware", "operation") and id(entity) not in background_ids and not (
+            only_background
+        ):
             actors.append(entity.name)
             hint = type_hints.get(entity.name)
             if hint and hint not in types and entity.type == "malware":
@@ -126,7 +120,7 @@ def _victim_states(sentences: list[SentenceView], attributed: list[str], in_back
     return list(dict.fromkeys(v for v in victims if v))
 
 
-def _evidence(sentences: list[SentenceView], cues: list[TypeCue], claims: list[Claim]) -> list[Span]:
+def _evidence(sentences: list[SentenceView], cues: list, claims: list[Claim]) -> list[Span]:
     spans = []
     for sentence in sentences:
         if any(sentence.span.start <= c.start < sentence.span.end for c in cues):

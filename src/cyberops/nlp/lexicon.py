@@ -217,9 +217,7 @@ class Lexicon:
             end = begin - negative_len
             if begin < taken_until:
                 continue
-            matches.append(
-                LexiconMatch(pattern.group, begin, end, text[begin:end], pattern.weight, pattern.source)
-            )
+            matches.append(LexiconMatch(pattern.group, begin, end, text[begin:end], pattern.weight, pattern.source))
             taken_until = end
         return matches
 

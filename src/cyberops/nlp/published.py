@@ -275,9 +275,7 @@ def _iso_from_numeric(first: str, second: str, year: str, separator: str, lang: 
         century = 2000 if int(year) <= dt.date.today().year % 100 + 1 else 1900
         year = str(century + int(year))
     a, b = int(first), int(second)
-    if separator == ".":
-        order = "DMY"
-    elif a > 12 >= b:
+    if separator == "." or a > 12 >= b:
         order = "DMY"
     elif b > 12 >= a:
         order = "MDY"
@@ -352,7 +350,7 @@ def _validate(name: str, entry: object) -> None:
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
             raise ValueError(f"{name}: '{key}' must be a list of non-empty strings.")
     if entry.get("numeric_order") not in (None, "DMY", "MDY"):
-        raise ValueError(f"{name}: 'numeric_order' must be \"DMY\", \"MDY\" or absent.")
+        raise ValueError(f'{name}: \'numeric_order\' must be "DMY", "MDY" or absent.')
 
 
 def _cues_from(entries: list[dict[str, object]], numeric_order: str | None) -> DateCues:
@@ -392,9 +390,7 @@ def language_cues(lang: str) -> DateCues:
 def _cue_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     # Whole words ("Unpublished", "STANDARD" are no cues), but a digit may follow
     # directly: Chinese pages write "发布时间2024-05-08".
-    return re.compile(
-        r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?![^\W\d_])", re.IGNORECASE
-    )
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?![^\W\d_])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8)

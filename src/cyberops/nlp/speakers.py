@@ -96,11 +96,13 @@ def _speaker_from_parse(sentence: SentenceView, cue: CueMatch, memory: SpeakerMe
             if child.dep_ not in _SUBJECT_DEPS:
                 continue
             if child.pos_ == "PRON":
-                if child.tag_ in _RELATIVE_TAGS and token.head is not token:
+                if _is_relative(child) and token.head is not token:
                     antecedent = token.head
                     span = _subtree_span(antecedent, offset)
                     if _informative(sentence, span):
                         return describe(sentence, span)
+                    if _is_media(sentence, antecedent, offset):
+                        return Speaker(span=span, name=antecedent.text)
                     continue
                 # A personal pronoun continues the last named speaker.
                 if memory.last is not None:
@@ -109,10 +111,22 @@ def _speaker_from_parse(sentence: SentenceView, cue: CueMatch, memory: SpeakerMe
             span = _subtree_span(child, offset)
             if _informative(sentence, span):
                 return describe(sentence, span)
+            if _is_media(sentence, child, offset):
+                # "reports say", "des rapports qui avancent": an unnamed source.
+                return Speaker(span=span, name=child.text)
         if token.head is token:
             break
         token = token.head
     return None
+
+
+def _is_relative(token: object) -> bool:
+    return token.tag_ in _RELATIVE_TAGS or "PronType=Rel" in str(token.morph)  # type: ignore[attr-defined]
+
+
+def _is_media(sentence: SentenceView, token: object, offset: int) -> bool:
+    start = offset + token.idx  # type: ignore[attr-defined]
+    return any(c.start <= start < c.end for c in sentence.cues.get("media_source", []))
 
 
 def _subtree_span(token: object, offset: int) -> Span:

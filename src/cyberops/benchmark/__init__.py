@@ -1,0 +1,1 @@
+"""Benchmarks that measure cyberops' building blocks against their references."""

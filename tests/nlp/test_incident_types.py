@@ -1,0 +1,91 @@
+"""Incident-type cues and the document rule, with the CASIE dev gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cyberops.nlp.incident_types import IncidentTypeScanner, TypeCue, document_types
+from cyberops.nlp.lexicon import LexiconCache, LexiconError
+
+CORPUS = Path(os.environ.get("CYBEROPS_CORPUS", Path(__file__).parents[2] / "../shared/corpus"))
+
+EXAMPLES = [
+    ("en", "ransomware", "Ransomware encrypted the council's files and the gang demanded a ransom in bitcoin."),
+    ("en", "phishing", "A phishing campaign sent fake emails with malicious links to steal login credentials."),
+    ("en", "data_breach", "The retailer disclosed a data breach exposing personal information of customers."),
+    ("en", "vulnerability", "Researchers disclosed a critical vulnerability, CVE-2024-1234; a patch is available."),
+    ("en", "ddos", "A DDoS attack knocked the bank's website offline with a flood of traffic."),
+    ("en", "defacement", "Hackers defaced the ministry website, defacing the homepage with a message."),
+    ("en", "sabotage", "Wiper malware destroyed data and caused a power outage at the grid operator: sabotage."),
+    ("en", "espionage", "State-sponsored hackers ran a cyber-espionage campaign to steal trade secrets."),
+    ("en", "hack_and_leak", "The hack-and-leak operation published stolen emails to sway the election."),
+    ("en", "financial_theft", "North Korean hackers stole cryptocurrency in a crypto heist on an exchange."),
+    ("en", "surveillance", "The spyware Pegasus was used for surveillance of journalists and dissidents."),
+    ("fr", "ransomware", "Un rançongiciel a chiffré les serveurs ; les pirates exigent une rançon."),
+    ("fr", "phishing", "Une campagne d'hameçonnage par faux courriels vise les clients de la banque."),
+    ("fr", "data_breach", "Une fuite de données a exposé les données personnelles de millions de clients."),
+    ("fr", "vulnerability", "Une faille critique a été découverte ; la vulnérabilité est corrigée par un correctif."),
+    ("fr", "ddos", "Une attaque par déni de service a rendu inaccessible le site du ministère."),
+    ("fr", "defacement", "Le site de la mairie a été défiguré : la page d'accueil affichait un message."),
+    ("fr", "sabotage", "Le sabotage du réseau électrique a provoqué des coupures de courant."),
+    ("fr", "espionage", "Une campagne de cyberespionnage visait la propriété intellectuelle des industriels."),
+    ("fr", "hack_and_leak", "Des courriels piratés de l'équipe de campagne ont été publiés : une ingérence."),
+    (
+        "fr",
+        "financial_theft",
+        "Les pirates ont dérobé des cryptomonnaies lors d'un braquage d'une plateforme d'échange.",
+    ),
+    ("fr", "surveillance", "Le logiciel espion Pegasus a servi à la surveillance de journalistes et d'opposants."),
+]
+
+
+@pytest.fixture(scope="module")
+def scanner():
+    return IncidentTypeScanner()
+
+
+@pytest.mark.parametrize(("lang", "expected", "text"), EXAMPLES, ids=[f"{e[0]}-{e[1]}" for e in EXAMPLES])
+def test_each_type_is_recognised(scanner, lang, expected, text):
+    cues = scanner.scan(text, lang)
+    assert all(text[c.start : c.end] == c.text for c in cues)
+    assert document_types(cues, len(text))[0] == expected
+
+
+def test_passing_mention_does_not_make_a_type():
+    cues = [TypeCue("ransomware", 0, 10, "ransomware", 3.0)] * 5 + [TypeCue("phishing", 900, 905, "lured", 1.0)]
+    assert document_types(cues, 2000) == ["ransomware"]
+
+
+def test_no_cues_no_types():
+    assert document_types([], 100) == []
+
+
+def test_groups_outside_the_closed_set_are_refused(tmp_path):
+    cache = LexiconCache()
+    from cyberops.nlp.lexicon import parse_lexicon
+
+    bad = parse_lexicon({"groups": {"cyberwar": {"patterns": ["cyberwar"]}}}, "incident_types", ("xx",), "x")
+    cache._cache[("incident_types", "xx")] = bad
+    with pytest.raises(LexiconError, match="unknown incident type"):
+        IncidentTypeScanner(lexicons=cache).scan("cyberwar", "xx")
+
+
+@pytest.mark.corpus
+def test_casie_dev_f1_gate(scanner):
+    path = CORPUS / "casie" / "dev.jsonl"
+    if not path.is_file():
+        pytest.skip("corpus absent; set CYBEROPS_CORPUS")
+    scope = {"data_breach", "phishing", "ransomware", "vulnerability"}
+    tp = fp = fn = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        gold = {t for i in doc["incidents"] for t in i["types"]} & scope
+        pred = set(scanner.types(doc["text"], "en")) & scope
+        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    # Measured 0.872 when the lexicons were written; keyword baseline 0.82.
+    assert f1 >= 0.85, f"CASIE dev type F1 dropped to {f1:.3f}"

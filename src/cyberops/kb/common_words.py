@@ -42,6 +42,9 @@ class CommonWords:
         return max(zipf_frequency(word, lang) for lang in langs)
 
     def commonness(self, alias: str) -> int:
-        """0: a name; 1: every word of it is an ordinary word; 2: a very ordinary one."""
-        lowest = min(self.zipf(w) for w in alias.split())
+        """0: a name; 1: every word is ordinary; 2: very ordinary; 3: a single stop word."""
+        words = alias.split()
+        lowest = min(self.zipf(w) for w in words)
+        if len(words) == 1 and words[0].casefold() in self.stop_words:
+            return 3
         return 2 if lowest >= self.very_common_zipf else 1 if lowest >= self.common_zipf else 0

@@ -26,7 +26,13 @@ from cyberops.kb.model import AliasTarget, KBEntry, StateTerm
 from cyberops.kb.textnorm import build_fold_table
 
 _MITRE_ID = re.compile(r"^[GSCT]\d{4}(\.\d{3})?$")
-_TYPE_PREFIX = {"threat_actor": "actor", "malware": "malware", "operation": "op", "organization": "org", "person": "person"}
+_TYPE_PREFIX = {
+    "threat_actor": "actor",
+    "malware": "malware",
+    "operation": "op",
+    "organization": "org",
+    "person": "person",
+}
 
 
 def _slug(name: str) -> str:
@@ -142,6 +148,8 @@ class _Compiler:
         groups = merge_clusters(clusters, self.fold)
         common = CommonWords(float(self.policy["common_word_zipf"]), float(self.policy["very_common_zipf"]))
         always = {self.fold(a) for a in self.policy.get("always", [])}
+        # aliases added by hand are vetted like curated names: exact case at most, no cue
+        vetted = {self.fold(a) for aliases in self.policy.get("add", {}).values() for a in aliases}
         for word in self.policy.get("cyber_cues", []):
             self.add_cue("cyber", word, stem=True)
         for word in self.policy.get("group_keywords", []):
@@ -167,11 +175,12 @@ class _Compiler:
                     continue
                 if not any(c.isalpha() for c in form):
                     continue  # "$$$" is no name
+                trusted = curated or key in vetted
                 commonness = 0 if key in always else common.commonness(form)
-                if not curated and len(key) <= 3:
+                if not trusted and len(key) <= 3:
                     commonness = max(commonness, 1)  # "BB", "DN": only in a cyber context
-                if commonness and not curated and form == form.lower():
-                    continue  # a galaxy alias written like an ordinary word ("rock", "core")
+                if not trusted and (commonness == 3 or (commonness and form == form.lower())):
+                    continue  # a galaxy alias that is a stop word ("One") or written like a word ("rock")
                 exact = _short_or_acronym(form) or commonness > 0
                 self.add_target(
                     form,
@@ -181,7 +190,7 @@ class _Compiler:
                         exact=frozenset({form}) if exact else None,
                         # an ordinary word from a galaxy needs a cyber cue nearby; curated
                         # names only need their exact case
-                        common=0 if curated else commonness,
+                        common=0 if trusted else min(commonness, 2),
                         context=context,
                         required=key in needs,
                         priority=priority,

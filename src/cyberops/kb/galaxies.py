@@ -127,8 +127,6 @@ def load_galaxy_clusters(directory: Path | None = None) -> list[Cluster]:
         try:
             values = json.loads(path.read_text(encoding="utf-8"))["values"]
         except (OSError, ValueError, KeyError) as exc:
-            raise KnowledgeBaseError(
-                f"cannot read MISP galaxy {path}: {exc}; reinstall pymispgalaxies==1.1.1"
-            ) from exc
+            raise KnowledgeBaseError(f"cannot read MISP galaxy {path}: {exc}; reinstall pymispgalaxies==1.1.1") from exc
         clusters.extend(_cluster(stem, etype, galaxy_kind, v) for v in values if v.get("value"))
     return clusters

@@ -176,7 +176,17 @@ class Analyzer:
                 group: [c for c in found if span.start <= c.start and c.end <= span.end] for group, found in all_cues.items()
             }
             sentence_cues = {group: found for group, found in sentence_cues.items() if found}
-            sentences.append(SentenceView(index, span, text[span.start : span.end], inside, sentence_cues))
+            sentences.append(
+                SentenceView(
+                    index,
+                    span,
+                    text[span.start : span.end],
+                    inside,
+                    sentence_cues,
+                    adjectives_follow_noun=cues.adjectives_follow_noun,
+                    linking_words=cues.linking_words,
+                )
+            )
         return sentences
 
     def _read_with_model(self, lang: str, sentences: list[SentenceView]) -> None:

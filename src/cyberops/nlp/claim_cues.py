@@ -71,9 +71,14 @@ class ClaimCueError(CyberopsError):
 class ClaimCues:
     """The compiled cue groups of one language."""
 
-    def __init__(self, lang: str, groups: dict[str, re.Pattern[str]]) -> None:
+    def __init__(self, lang: str, groups: dict[str, re.Pattern[str]], options: dict | None = None) -> None:
         self.lang = lang
         self._groups = groups
+        options = options or {}
+        # Where a state adjective stands: "Russian hackers" or "pirates russes".
+        self.adjectives_follow_noun: bool = bool(options.get("adjectives_follow_noun", False))
+        # Words that may join a noun to a state after it: "hackers from Russia".
+        self.linking_words: frozenset[str] = frozenset(w.casefold() for w in options.get("linking_words", []))
 
     def __bool__(self) -> bool:
         return bool(self._groups)
@@ -97,7 +102,7 @@ def _compile(lang: str, name: str, fragments: list[str]) -> re.Pattern[str]:
         try:
             re.compile(fragment)
         except re.error as exc:
-            raise ClaimCueError(f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}")
+            raise ClaimCueError(f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}") from exc
     alternation = "|".join(sorted(fragments, key=len, reverse=True))
     # Unicode word boundaries that also work next to apostrophes and hyphens.
     return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.IGNORECASE)
@@ -120,4 +125,4 @@ def load_claim_cues(lang: str | None) -> ClaimCues:
     if unknown:
         raise ClaimCueError(f"patterns/{lang}/claims.json: unknown groups {sorted(unknown)}; known: {GROUPS}")
     compiled = {name: _compile(lang, name, list(fragments)) for name, fragments in groups.items() if fragments}
-    return ClaimCues(lang, compiled)
+    return ClaimCues(lang, compiled, data.get("options"))

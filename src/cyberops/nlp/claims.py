@@ -89,17 +89,10 @@ class ClaimFinder:
     def _attributions(
         self, sentence: SentenceView, memory: SpeakerMemory, denials: list[ClaimCandidate]
     ) -> list[ClaimCandidate]:
-        results: list[ClaimCandidate] = []
-        cue = sentence.first("attribution")
-        actors = self._accused(sentence, exclude=None)
-        if cue is None and not actors:
+        if not (sentence.has("misconduct") or self._names_cyber_entity(sentence)):
             return []
-        if not (sentence.has("misconduct") or sentence.has("attribution")):
-            return []
-        if not sentence.has("misconduct") and not self._names_cyber_entity(sentence):
-            return []
-        # Reports, media and unnamed sources carry an accusation as alleged.
         hedged = sentence.has("hedge")
+        results: list[ClaimCandidate] = []
         # "denied claims by Britain that Russian hackers ...": the accuser is named
         # inside the denial; the accused is the denier's state.
         for denial in denials:
@@ -107,65 +100,123 @@ class ClaimFinder:
             if accuser is not None and accuser.state != denial.speaker_state:
                 results.append(
                     ClaimCandidate(
-                        "attribution", describe(sentence, Span(accuser.start, accuser.end)), accuser.state,
-                        denial.speaker_state, sentence.span, cues=["accusation by"], hedged=hedged,
+                        "attribution",
+                        describe(sentence, Span(accuser.start, accuser.end)),
+                        accuser.state,
+                        denial.speaker_state,
+                        sentence.span,
+                        cues=["accusation by"],
+                        hedged=hedged,
                     )
                 )
         if denials:
             return results
-        anchor = cue or sentence.first("misconduct")
-        speaker = find_speaker(sentence, anchor, memory) if anchor else None
-        speaker_span = speaker.span if speaker and speaker.span else None
-        subjects = self._accused(sentence, exclude=speaker_span)
         actor = self._named_actor(sentence)
-        speaker_state = speaker.state if speaker else None
-        if speaker is not None and speaker.entity is None and speaker.state is None:
-            speaker, hedged = None, True
-        for state in dict.fromkeys(subjects):
-            if state == speaker_state:
-                # The speaker is reacting to reports about its own state
-                # ("Hua, reacting to reports that Chinese hackers..."): the
-                # accusation is the reports', not the speaker's.
-                speaker, speaker_state = None, None
+        for mention in self._accused_mentions(sentence, exclude=None):
+            anchor = self._anchor(sentence, mention)
+            speaker = find_speaker(sentence, anchor, memory, reporting_only=True)
+            if speaker is not None and speaker.span is not None and _inside(mention, speaker.span):
+                speaker = None
+            speaker_state = speaker.state if speaker else None
+            claim_hedged = hedged
+            if speaker is None or (speaker.entity is None and speaker.state is None):
+                # Reports, media and unnamed sources carry an accusation as alleged.
+                claim_hedged = True
+            if speaker_state == mention.state:
+                # Reacting to reports about one's own state ("Hua, reacting to
+                # reports that Chinese hackers..."): the reports accuse, not the speaker.
+                speaker, speaker_state, claim_hedged = None, None, True
             results.append(
                 ClaimCandidate(
-                    "attribution", speaker, speaker_state, state, sentence.span,
-                    cues=[anchor.text] if anchor else [], subject_actor=actor, hedged=hedged,
+                    "attribution",
+                    speaker,
+                    speaker_state,
+                    mention.state,
+                    sentence.span,
+                    cues=[anchor.text],
+                    subject_actor=actor,
+                    hedged=claim_hedged,
                 )
             )
-        if not results and actor and cue is not None:
+        if not results and actor and sentence.has("attribution"):
+            cue = sentence.first("attribution")
+            speaker = find_speaker(sentence, cue, memory, reporting_only=True)
             results.append(
                 ClaimCandidate(
-                    "attribution", speaker, speaker_state, None, sentence.span, cues=[cue.text],
-                    subject_actor=actor, hedged=hedged,
+                    "attribution",
+                    speaker,
+                    speaker.state if speaker else None,
+                    None,
+                    sentence.span,
+                    cues=[cue.text],
+                    subject_actor=actor,
+                    hedged=hedged,
                 )
             )
         return results
 
+    def _anchor(self, sentence: SentenceView, mention: Mention) -> CueMatch:
+        """The cue that makes ``mention`` accused: the nearest attribution cue, else the mention itself."""
+        cues = sentence.cues.get("attribution", [])
+        if cues:
+            return min(cues, key=lambda c: abs(c.start - mention.start))
+        return CueMatch("mention", mention.start, mention.end, mention.text)
+
     def _responses(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
-        results = []
         for group, measure in _RESPONSE_GROUPS.items():
             cue = sentence.first(group)
             if cue is None:
                 continue
-            taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
+            taker, targets = self._response_parties(sentence, cue, memory)
             if taker is None or taker.state is None:
                 continue
-            exclude = taker.span
-            targets = [s for s in self._accused(sentence, exclude=exclude) if s != taker.state]
-            if not targets:
-                targets = [
-                    m.state
-                    for m in sentence.states()
-                    if m.state != taker.state and m.start > cue.start and not is_victim(sentence, m)
-                ]
-            for state in dict.fromkeys(targets):
-                results.append(
-                    ClaimCandidate("response", taker, taker.state, state, sentence.span, cues=[cue.text], measure=measure)
-                )
+            targets = [t for t in targets if t != taker.state]
+            results = [
+                ClaimCandidate("response", taker, taker.state, state, sentence.span, cues=[cue.text], measure=measure)
+                for state in dict.fromkeys(targets)
+            ]
             if results:
-                break
-        return results
+                return results
+        return []
+
+    def _response_parties(
+        self, sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory
+    ) -> tuple[Speaker | None, list[str]]:
+        """Who takes the measure and which states it targets."""
+        doc = sentence.doc
+        if doc is not None:
+            offset = sentence.span.start
+            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+            token = span.root if span is not None and len(span) else None
+            if token is not None and token.pos_ == "NOUN":
+                # "U.S. sanctions", "EU sanctions against Russia": a state right before the noun takes it.
+                taker = self._state_before(sentence, cue)
+                targets = [m.state for m in self._accused_mentions(sentence, exclude=taker.span if taker else None)]
+                return taker, targets
+            if token is not None:
+                passive = [c for c in token.children if c.dep_ in ("nsubjpass", "nsubj:pass")]
+                agents = [c for c in token.children if c.dep_ in ("agent", "obl:agent")]
+                if passive:
+                    # "X was sanctioned by the EU": X is the target, the agent the taker.
+                    target_span = _token_span(passive[0], offset)
+                    taker = describe(sentence, _token_span(agents[0], offset)) if agents else None
+                    targets = [m.state for m in sentence.states() if _inside(m, target_span) and m.kind != "person"]
+                    if taker is None or taker.state is None:
+                        taker = find_speaker(sentence, cue, memory, reporting_only=True)
+                    return taker, targets
+                taker = find_speaker(sentence, cue, memory)
+                exclude = taker.span if taker else None
+                targets = [m.state for m in self._accused_mentions(sentence, exclude=exclude)]
+                objects = [c for c in token.children if c.dep_ in ("dobj", "obj", "obl", "prep")]
+                for obj in objects:
+                    obj_span = _token_span(obj, offset)
+                    targets += [
+                        m.state for m in sentence.states() if _inside(m, obj_span) and m.kind != "person" and not is_victim(sentence, m)
+                    ]
+                return taker, targets
+        taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
+        targets = [m.state for m in self._accused_mentions(sentence, exclude=taker.span if taker else None)]
+        return taker, targets
 
     def _admissions(self, sentence: SentenceView) -> list[ClaimCandidate]:
         cue = sentence.first("admission")
@@ -229,20 +280,19 @@ class ClaimFinder:
         if speaker is not None and speaker.entity is not None and speaker.entity.kind == "person" or speaker is not None and speaker.state and memory.last is None:
             memory.remember(speaker)
 
+    def _accused_mentions(self, sentence: SentenceView, exclude: Span | None) -> list[Mention]:
+        """Mentions the sentence puts on the side of the perpetrators (one per state)."""
+        accused: dict[str, Mention] = {}
+        for mention in sentence.mentions:
+            if not mention.state or mention.kind in ("person", "malware", "operation") or _inside(mention, exclude):
+                continue
+            if is_victim(sentence, mention) or not is_actor(sentence, mention):
+                continue
+            accused.setdefault(mention.state, mention)
+        return list(accused.values())
+
     def _accused(self, sentence: SentenceView, exclude: Span | None) -> list[str]:
-        """States the sentence puts on the side of the perpetrators."""
-        accused = []
-        for mention in sentence.states():
-            if mention.kind == "person" or _inside(mention, exclude):
-                continue
-            if is_victim(sentence, mention):
-                continue
-            if mention.kind == "organization" or is_actor(sentence, mention):
-                accused.append(mention.state)
-        for mention in sentence.of_kind("threat_actor"):
-            if mention.state and is_actor(sentence, mention) and not _inside(mention, exclude):
-                accused.append(mention.state)
-        return [s for s in accused if s]
+        return [m.state for m in self._accused_mentions(sentence, exclude) if m.state]
 
     def _accuser_in_denial(self, sentence: SentenceView) -> Mention | None:
         # "accusations by Britain", "claims from Washington"
@@ -271,6 +321,11 @@ class ClaimFinder:
 
     def _mentions_cyber(self, sentence: SentenceView) -> bool:
         return "cyber" in sentence.text.lower() or sentence.has("misconduct") or self._names_cyber_entity(sentence)
+
+
+def _token_span(token: object, offset: int) -> Span:
+    left, right = token.left_edge, token.right_edge  # type: ignore[attr-defined]
+    return Span(offset + left.idx, offset + right.idx + len(right.text))
 
 
 def _inside(mention: Mention, span: Span | None) -> bool:

@@ -43,6 +43,9 @@ class SentenceView:
     cues: dict[str, list[CueMatch]]
     # The spaCy Doc of this sentence when it was parsed, else None.
     doc: object | None = None
+    # Word-order facts of the language (from its claims.json options).
+    adjectives_follow_noun: bool = False
+    linking_words: frozenset[str] = frozenset()
 
     def has(self, group: str) -> bool:
         return bool(self.cues.get(group))

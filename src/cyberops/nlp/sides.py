@@ -1,10 +1,13 @@
 """Which side of an operation a state mention stands on: perpetrator or victim.
 
-"Russian hackers", "pirates informatiques russes", "linked to China" put a
-state on the perpetrators' side; "against Ukraine", "a Norwegian software
-company" put it on the victims' side. Both tests look at the cue words
-(``actor_noun``, ``attribution``, ``victim_marker``, ``victim_noun``) standing
-next to the mention, at most two words away.
+"Russian hackers", "pirates informatiques russes", "hackers from Russia",
+"linked to China" and "the SVR was behind the hack" put a state on the
+perpetrators' side; "attacks on US institutions", "a Norwegian software
+company" put it on the victims' side. The tests look at the cue words
+(``actor_noun``, ``attribution``, ``victim_marker``, ``victim_noun``) right
+next to the mention, in the word order of the language (its claims.json
+``options``), and, when the sentence was parsed, at which clause the mention
+is the subject of.
 """
 
 from __future__ import annotations
@@ -16,37 +19,84 @@ from cyberops.nlp.mentions import Mention, SentenceView
 
 # How far (in characters) a cue word may stand from a state term to qualify it.
 NEAR = 32
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[\w']+")
 _CLAUSE_BREAK = ",;:.«»\"“”()"
+# Attribution cues that are not verbs: their clause's subject is the accused
+# ("the SVR was behind the hack", "the group is linked to Beijing").
+_SUBJECT_SIDE_CUES = re.compile(r"^(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I)
 
 
-def adjacent(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
-    """True when at most two words, and no clause break, separate ``mention`` and ``cue``."""
+def _between(sentence: SentenceView, left_end: int, right_start: int) -> str | None:
     offset = sentence.span.start
-    if cue.start >= mention.end:
-        between = sentence.text[mention.end - offset : cue.start - offset]
-    elif mention.start >= cue.end:
-        between = sentence.text[cue.end - offset : mention.start - offset]
-    else:
-        return False
+    between = sentence.text[left_end - offset : right_start - offset]
     if len(between) > NEAR or any(p in between for p in _CLAUSE_BREAK):
-        return False
-    return len(_WORD.findall(between)) <= 2
+        return None
+    return between
+
+
+def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
+    """True when the state ``mention`` qualifies the noun ``cue`` in the language's word order."""
+    if cue.start >= mention.end:
+        # state … noun: "Russian (state-sponsored) hackers"
+        between = _between(sentence, mention.end, cue.start)
+        return between is not None and len(_WORD.findall(between)) <= 2
+    if mention.start >= cue.end:
+        # noun … state: "pirates (informatiques) russes", "hackers from Russia"
+        between = _between(sentence, cue.end, mention.start)
+        if between is None:
+            return False
+        words = [w.casefold() for w in _WORD.findall(between)]
+        if sentence.adjectives_follow_noun and len(words) <= 2:
+            return True
+        return 1 <= len(words) <= 2 and words[0] in sentence.linking_words
+    return False
 
 
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:
-    if any(adjacent(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
+    if any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
         return True
-    # "linked to China", "backed by Iran", "travaillant pour le département chinois"
-    return any(
-        cue.end <= mention.start and mention.start - cue.end <= NEAR for cue in sentence.cues.get("attribution", [])
-    )
+    # "linked to China", "backed by Iran", "attributed the attack to the GRU"
+    if any(
+        cue.end <= mention.start and mention.start - cue.end <= NEAR and _between(sentence, cue.end, mention.start) is not None
+        for cue in sentence.cues.get("attribution", [])
+    ):
+        return True
+    return is_clause_subject_of_attribution(sentence, mention)
+
+
+def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -> bool:
+    """"The SVR was behind the hack": the subject of a clause holding a non-verbal attribution cue."""
+    cues = [c for c in sentence.cues.get("attribution", []) if _SUBJECT_SIDE_CUES.match(c.text)]
+    if not cues:
+        return False
+    doc = sentence.doc
+    if doc is None:
+        # Without a parse: the mention stands at most three words before the cue.
+        return any(
+            mention.end <= c.start and (b := _between(sentence, mention.end, c.start)) is not None and len(_WORD.findall(b)) <= 3
+            for c in cues
+        )
+    offset = sentence.span.start
+    for cue in cues:
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        if span is None or len(span) == 0:
+            continue
+        verb = span.root
+        while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+            verb = verb.head
+        for child in verb.children:
+            if child.dep_ in ("nsubj", "nsubjpass", "nsubj:pass"):
+                low = offset + child.left_edge.idx
+                high = offset + child.right_edge.idx + len(child.right_edge.text)
+                if low <= mention.start and mention.end <= high:
+                    return True
+    return False
 
 
 def is_victim(sentence: SentenceView, mention: Mention) -> bool:
     for cue in sentence.cues.get("victim_marker", []):
-        if cue.end <= mention.start and mention.start - cue.end <= 20:
+        if cue.end <= mention.start and mention.start - cue.end <= 20 and _between(sentence, cue.end, mention.start) is not None:
             return True
-    if any(adjacent(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
+    if any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
         return False
-    return any(adjacent(sentence, mention, cue) for cue in sentence.cues.get("victim_noun", []))
+    return any(modifies(sentence, mention, cue) for cue in sentence.cues.get("victim_noun", []))

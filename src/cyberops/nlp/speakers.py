@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 
 from cyberops.nlp.claim_cues import CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
+from cyberops.nlp.sides import is_actor
 from cyberops.record import Span
 
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "nsubj:pass", "csubj"}
+# Verbs whose subject is a speaker: "said", "accused", "denied", "called for".
+_REPORTING_GROUPS = ("speech", "attribution", "denial", "denial_weak", "call")
 # Sentence-initial relative pronouns point at the noun they attach to.
 _RELATIVE_TAGS = {"WDT", "WP"}
 
@@ -44,10 +47,17 @@ class SpeakerMemory:
             self.history.append(speaker)
 
 
-def find_speaker(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
-    """The speaker of ``cue``; ``None`` when the sentence does not say who speaks."""
+def find_speaker(
+    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool = False
+) -> Speaker | None:
+    """The speaker of ``cue``; ``None`` when the sentence does not say who speaks.
+
+    With ``reporting_only`` (attributions), only the subject of a reporting or
+    accusing verb counts: in "the White House said the SVR was behind the
+    hack" the subject of "was" is the accused, the subject of "said" the speaker.
+    """
     if sentence.doc is not None:
-        found = _speaker_from_parse(sentence, cue, memory)
+        found = _speaker_from_parse(sentence, cue, memory, reporting_only)
         if found is not None:
             return found
     return _speaker_from_order(sentence, cue, memory)
@@ -55,7 +65,8 @@ def find_speaker(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -
 
 def describe(sentence: SentenceView, span: Span) -> Speaker:
     """Name, role and state of whoever is named inside ``span``."""
-    inside = mentions_in(sentence.mentions, span.start, span.end)
+    # "groups associated with Russian intelligence": the state there is accused, not speaking.
+    inside = [m for m in mentions_in(sentence.mentions, span.start, span.end) if not is_actor(sentence, m)]
     persons = [m for m in inside if m.kind == "person"]
     bodies = [m for m in inside if m.kind == "organization" and m.state]
     states = [m for m in inside if m.kind == "state"]
@@ -82,7 +93,17 @@ def _informative(sentence: SentenceView, span: Span) -> bool:
     )
 
 
-def _speaker_from_parse(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
+def _reporting(sentence: SentenceView, token: object) -> bool:
+    start = sentence.span.start + token.idx  # type: ignore[attr-defined]
+    for group in _REPORTING_GROUPS:
+        if any(c.start <= start < c.end for c in sentence.cues.get(group, [])):
+            return True
+    return False
+
+
+def _speaker_from_parse(
+    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool
+) -> Speaker | None:
     doc = sentence.doc
     offset = sentence.span.start
     char_span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
@@ -92,6 +113,16 @@ def _speaker_from_parse(sentence: SentenceView, cue: CueMatch, memory: SpeakerMe
     seen = set()
     while token.i not in seen:
         seen.add(token.i)
+        if reporting_only and not _reporting(sentence, token):
+            if token.dep_ in ("acl", "relcl") and _reporting(sentence, token) is False and _is_media(sentence, token.head, offset):
+                return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
+            if token.head is token:
+                break
+            token = token.head
+            continue
+        if token.dep_ in ("acl",) and _is_media(sentence, token.head, offset):
+            # "media reports claiming that ...": the reports speak.
+            return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
         for child in token.children:
             if child.dep_ not in _SUBJECT_DEPS:
                 continue

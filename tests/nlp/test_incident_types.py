@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cyberops.nlp.incident_types import IncidentTypeScanner, TypeCue, document_types
-from cyberops.nlp.lexicon import LexiconCache, LexiconError
+from cyberops.nlp.incident_types import IncidentTypeScanner, TypeCue, document_types, type_scores
+from cyberops.nlp.lexicon import LexiconCache, LexiconError, available_languages, load_patterns
 
 CORPUS = Path(os.environ.get("CYBEROPS_CORPUS", Path(__file__).parents[2] / "../shared/corpus"))
 
@@ -22,6 +22,7 @@ EXAMPLES = [
     ("en", "defacement", "Hackers defaced the ministry website, defacing the homepage with a message."),
     ("en", "sabotage", "Wiper malware destroyed data and caused a power outage at the grid operator: sabotage."),
     ("en", "espionage", "State-sponsored hackers ran a cyber-espionage campaign to steal trade secrets."),
+    ("en", "espionage", "Russian military intelligence hackers penetrated government networks to gather intelligence."),
     ("en", "hack_and_leak", "The hack-and-leak operation published stolen emails to sway the election."),
     ("en", "financial_theft", "North Korean hackers stole cryptocurrency in a crypto heist on an exchange."),
     ("en", "surveillance", "The spyware Pegasus was used for surveillance of journalists and dissidents."),
@@ -60,6 +61,30 @@ def test_passing_mention_does_not_make_a_type():
     assert document_types(cues, 2000) == ["ransomware"]
 
 
+def test_repeats_of_one_word_saturate():
+    # Thirty "data" are weaker evidence than thirty different breach words.
+    same = [TypeCue("data_breach", i * 10, i * 10 + 4, "data", 0.5, "data") for i in range(30)]
+    varied = [TypeCue("data_breach", i * 10, i * 10 + 4, f"w{i}", 0.5, f"w{i}") for i in range(30)]
+    assert type_scores(same, 2500)["data_breach"] < type_scores(varied, 2500)["data_breach"] / 4
+
+
+def _literal_examples():
+    for lang in available_languages("incident_types"):
+        for pattern in load_patterns("incident_types", lang).patterns:
+            if not pattern.source.startswith("*"):
+                yield lang, pattern.group, pattern.source
+
+
+@pytest.mark.parametrize(("lang", "group", "source"), list(_literal_examples()))
+def test_every_pattern_can_match(lang, group, source):
+    # The scan takes the first entry that matches at an anchor, so a shorter
+    # entry listed earlier ("leaked") would silently hide a longer one
+    # ("leaked emails"): list longer entries first.
+    text = source.replace("*", "").replace("~", " ")
+    found = load_patterns("incident_types", lang).scan(text)
+    assert [(m.group, m.pattern) for m in found] == [(group, source)]
+
+
 def test_no_cues_no_types():
     assert document_types([], 100) == []
 
@@ -87,5 +112,5 @@ def test_casie_dev_f1_gate(scanner):
         pred = set(scanner.types(doc["text"], "en")) & scope
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
     f1 = 2 * tp / (2 * tp + fp + fn)
-    # Measured 0.872 when the lexicons were written; keyword baseline 0.82.
-    assert f1 >= 0.85, f"CASIE dev type F1 dropped to {f1:.3f}"
+    # Measured 0.891 (first version 0.872, keyword baseline 0.82); tuned on train only.
+    assert f1 >= 0.88, f"CASIE dev type F1 dropped to {f1:.3f}"

@@ -219,13 +219,22 @@ class ClaimFinder:
         return taker, targets
 
     def _admissions(self, sentence: SentenceView) -> list[ClaimCandidate]:
+        """A group claims an operation: a named actor, an unaffiliated organization, or "a hacker group"."""
         cue = sentence.first("admission")
         if cue is None:
             return []
-        actor = self._named_actor(sentence)
-        if actor is None:
+        before = [m for m in sentence.mentions if m.end <= cue.start]
+        actors = [m for m in before if m.kind == "threat_actor"]
+        orgs = [m for m in before if m.kind == "organization" and not m.state]
+        groups = [c for c in sentence.cues.get("actor_noun", []) if c.end <= cue.start]
+        if actors or orgs:
+            claimant = (actors or orgs)[-1].text
+        elif groups:
+            claimant = groups[-1].text
+        else:
             return []
-        speaker = Speaker(span=None, name=actor)
+        speaker = Speaker(span=None, name=claimant)
+        actor = actors[-1].text if actors else None
         return [ClaimCandidate("admission", speaker, None, None, sentence.span, cues=[cue.text], subject_actor=actor)]
 
     def _cooperation(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
@@ -332,17 +341,35 @@ def _inside(mention: Mention, span: Span | None) -> bool:
     return span is not None and mention.start >= span.start and mention.end <= span.end
 
 
+def _merge_key(candidate: ClaimCandidate) -> tuple:
+    """Claims with the same kind and states are one claim, except that attributions and
+    responses by two differently named people or bodies of one state stay two claims
+    ("top U.S. officials blamed ...", "the Justice Department charged ...")."""
+    speaker = candidate.speaker
+    named = speaker.entity.text if speaker and speaker.entity and speaker.entity.kind != "state" else None
+    if candidate.kind not in ("attribution", "response") or candidate.speaker_state is None:
+        named = None if candidate.speaker_state else (speaker.name if speaker else None)
+    return (candidate.kind, candidate.speaker_state, candidate.subject_state, named)
+
+
 def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
-    """One claim per (kind, speaker state, subject state); evidence accumulates."""
-    merged: dict[tuple, Claim] = {}
+    """One claim per (kind, speaker state, subject state); evidence accumulates.
+
+    Two attributions or responses stay apart only when both name their speaker
+    and the names differ; an unnamed or bare-state speaker joins the first one.
+    """
+    merged: dict[tuple, list[tuple[str | None, Claim]]] = {}
+    claims: list[Claim] = []
     for candidate in candidates:
-        speaker_key = candidate.speaker_state or (candidate.speaker.name if candidate.speaker else None)
-        key = (candidate.kind, speaker_key, candidate.subject_state)
-        claim = merged.get(key)
+        *base, named = _merge_key(candidate)
+        group = merged.setdefault(tuple(base), [])
+        claim = next((c for n, c in group if n == named), None)
+        if claim is None and group and (named is None or any(n is None for n, _ in group)):
+            claim = group[0][1]
         if claim is None:
             speaker = candidate.speaker
             claim = Claim(
-                id=f"c{len(merged) + 1}",
+                id=f"c{len(claims) + 1}",
                 kind=candidate.kind,  # type: ignore[arg-type]
                 speaker=RecordSpeaker(
                     name=speaker.name if speaker else None,
@@ -354,7 +381,8 @@ def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
                 measure=candidate.measure,
                 hedged=candidate.hedged,
             )
-            merged[key] = claim
+            group.append((named, claim))
+            claims.append(claim)
         else:
             # A named person is a better speaker than "Russia" or a pronoun.
             if candidate.speaker and candidate.speaker.role and not claim.speaker.role:
@@ -366,4 +394,4 @@ def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
         for cue in candidate.cues:
             if cue not in claim.cues:
                 claim.cues.append(cue)
-    return list(merged.values())
+    return claims

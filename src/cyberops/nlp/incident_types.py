@@ -8,14 +8,17 @@ when the file is loaded.
 
 Decision rule (:func:`document_types`, numbers in :class:`TypeRule`):
 
-1. A type's score is the sum of its cue weights; a cue in the first
-   ``head_chars`` characters (title and lead) counts ``head_factor`` times,
-   since an article leads with its event and mentions others in passing.
-2. The score is divided by ``sqrt(text_length / reference_chars)`` for texts
-   longer than ``reference_chars``: a long report repeats words more.
-3. A type is kept when its score reaches its threshold (``min_scores``,
-   else ``min_score``) *and* at least
-   ``relative`` times the best type's score, so that a ransomware story that
+1. Each cue counts its weight, ``head_factor`` times in the first
+   ``head_chars`` characters (title and lead), since an article leads with its
+   event and mentions others in passing.
+2. Repeats of one pattern add up as ``mean weight * sqrt(count)``, not
+   linearly: a report that says "data" thirty times is not thirty times more
+   about a breach, while several *different* cues are real evidence.
+3. The type's score is divided by ``sqrt(text_length / reference_chars)`` for
+   texts longer than ``reference_chars``: a long report repeats words more.
+4. A type is kept when its score reaches its threshold (``min_scores``,
+   else ``min_score``) *and* at least its ``relatives`` share (else
+   ``relative``) of the best type's score, so that a ransomware story that
    recalls a phishing email once does not also become a phishing story, while
    an article about two real events (a breach through phishing) keeps both.
 
@@ -43,6 +46,8 @@ class TypeCue:
     end: int
     text: str
     weight: float
+    # The lexicon entry that matched; repeats of one entry saturate (rule step 2).
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,17 @@ class TypeRule:
 
     min_score: float = 4.0
     # Types whose cues are rarer or more specific need less evidence, those
-    # whose words also appear in passing ("patch", "data") need more.
+    # whose words also appear in passing ("patch", "researcher") need more.
+    # data_breach is low because its lexicon now holds only data-theft words.
     min_scores: dict[str, float] = field(
-        default_factory=lambda: {"ransomware": 1.5, "phishing": 3.0, "data_breach": 4.0, "vulnerability": 6.0}
+        default_factory=lambda: {"ransomware": 1.5, "phishing": 3.0, "data_breach": 2.5, "vulnerability": 5.0}
     )
     relative: float = 0.05
+    # Breach words ("stolen", "accessed", "records") recur in passing in
+    # ransomware and phishing stories; a breach must hold its own against them.
+    relatives: dict[str, float] = field(default_factory=lambda: {"data_breach": 0.2})
     head_chars: int = 300
-    head_factor: float = 1.5
+    head_factor: float = 2.0
     reference_chars: int = 2500
 
 
@@ -72,7 +81,7 @@ class IncidentTypeScanner:
     def scan(self, text: str, lang: str | None) -> list[TypeCue]:
         lexicon = self._lexicons.get(LEXICON_NAME, lang)
         self._check(lexicon)
-        return [TypeCue(m.group, m.start, m.end, m.text, m.weight) for m in lexicon.scan(text)]
+        return [TypeCue(m.group, m.start, m.end, m.text, m.weight, m.pattern) for m in lexicon.scan(text)]
 
     def types(self, text: str, lang: str | None) -> list[str]:
         """Shortcut: the document types of ``text``."""
@@ -94,9 +103,15 @@ class IncidentTypeScanner:
 def type_scores(cues: list[TypeCue], text_length: int, rule: TypeRule | None = None) -> dict[str, float]:
     """Each type's position-weighted, length-normalized score."""
     rule = rule or TypeRule()
-    scores: dict[str, float] = defaultdict(float)
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
     for cue in cues:
-        scores[cue.type] += cue.weight * (rule.head_factor if cue.start < rule.head_chars else 1.0)
+        key = (cue.type, cue.pattern or cue.text.lower())
+        sums[key] += cue.weight * (rule.head_factor if cue.start < rule.head_chars else 1.0)
+        counts[key] += 1
+    scores: dict[str, float] = defaultdict(float)
+    for key, total in sums.items():
+        scores[key[0]] += total / counts[key] * math.sqrt(counts[key])
     length_factor = math.sqrt(max(text_length, rule.reference_chars) / rule.reference_chars)
     return {t: s / length_factor for t, s in scores.items()}
 
@@ -108,5 +123,9 @@ def document_types(cues: list[TypeCue], text_length: int, rule: TypeRule | None 
     if not scores:
         return []
     best = max(scores.values())
-    kept = [t for t, s in scores.items() if s >= rule.min_scores.get(t, rule.min_score) and s >= rule.relative * best]
+    kept = [
+        t
+        for t, s in scores.items()
+        if s >= rule.min_scores.get(t, rule.min_score) and s >= rule.relatives.get(t, rule.relative) * best
+    ]
     return sorted(kept, key=lambda t: (-scores[t], INCIDENT_TYPES.index(t)))

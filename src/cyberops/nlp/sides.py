@@ -23,7 +23,7 @@ _WORD = re.compile(r"[\w']+")
 _CLAUSE_BREAK = ",;:.«»\"“”()"
 # Attribution cues that are not verbs: their clause's subject is the accused
 # ("the SVR was behind the hack", "the group is linked to Beijing").
-_SUBJECT_SIDE_CUES = re.compile(r"^(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I)
+_SUBJECT_SIDE_CUES = re.compile(r"\b(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I)
 
 
 def _between(sentence: SentenceView, left_end: int, right_start: int) -> str | None:
@@ -66,7 +66,7 @@ def is_actor(sentence: SentenceView, mention: Mention) -> bool:
 
 def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -> bool:
     """"The SVR was behind the hack": the subject of a clause holding a non-verbal attribution cue."""
-    cues = [c for c in sentence.cues.get("attribution", []) if _SUBJECT_SIDE_CUES.match(c.text)]
+    cues = [c for c in sentence.cues.get("attribution", []) if _SUBJECT_SIDE_CUES.search(c.text)]
     if not cues:
         return False
     doc = sentence.doc

@@ -111,9 +111,14 @@ def _speaker_from_parse(
         return None
     token = char_span.root
     seen = set()
+    # A reporting verb with no subject of its own ("joined the UK in attributing
+    # the attack to Russia") takes the subject of the verb that controls it.
+    inherit = False
     while token.i not in seen:
         seen.add(token.i)
-        if reporting_only and not _reporting(sentence, token):
+        if reporting_only and _reporting(sentence, token) and not any(c.dep_ in _SUBJECT_DEPS for c in token.children):
+            inherit = True
+        if reporting_only and not inherit and not _reporting(sentence, token):
             if token.dep_ in ("acl", "relcl") and _reporting(sentence, token) is False and _is_media(sentence, token.head, offset):
                 return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
             if token.head is token:

@@ -189,6 +189,15 @@ def _measure(
         "rejected": sum(r["rejected"] for r in results),
         "failed": sum(r["failed"] for r in results),
         "first_failure": next((r["first_failure"] for r in results if r["first_failure"]), None),
+        "per_worker": [
+            {
+                "documents": r["documents"],
+                "seconds": round(r["finished"] - r["started"], 3),
+                "load_seconds": round(r["load_seconds"], 2),
+                "peak_rss_mb": r["peak_rss_mb"],
+            }
+            for r in results
+        ],
     }
 
 
@@ -232,11 +241,21 @@ def _run_workers(target: Callable[..., dict[str, Any]], jobs: list[tuple[Any, ..
 def _worker_main(
     index: int, target: Callable[..., dict[str, Any]], job: tuple[Any, ...], barrier: Any, results: Any
 ) -> None:
+    _pin_to_one_core(index)
     try:
         results.put((index, target(*job, barrier=barrier)))
     except BaseException:  # noqa: BLE001 - the parent reports it; a silent death would hang the barrier
         barrier.abort()
         results.put((index, traceback.format_exc()))
+
+
+def _pin_to_one_core(index: int) -> None:
+    # "Per core" must mean one core: unpinned, numpy/BLAS threads inside spaCy would borrow idle
+    # cores in a one-worker run and flatter it. Worker i gets the i-th CPU this process may use.
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpus[index % len(cpus)]})
 
 
 def _engine_worker(engine: str, docs: list[dict[str, Any]], settings: Settings, barrier: Any) -> dict[str, Any]:

@@ -261,7 +261,8 @@ class ClaimFinder:
     def _counter_accusations(
         self, sentence: SentenceView, memory: SpeakerMemory, denial_states: set[str]
     ) -> list[ClaimCandidate]:
-        if not denial_states or not sentence.has("misconduct"):
+        # A denial sentence names the accuser; answering back takes a sentence of its own.
+        if not denial_states or not sentence.has("misconduct") or self._has_denial(sentence):
             return []
         unnamed = sentence.first("unnamed_states")
         anchor = unnamed or sentence.first("misconduct")
@@ -280,6 +281,9 @@ class ClaimFinder:
         return []
 
     # -- helpers ------------------------------------------------------------------
+
+    def _has_denial(self, sentence: SentenceView) -> bool:
+        return sentence.has("denial") or (sentence.has("denial_weak") and sentence.has("accusation_noun"))
 
     def _remember_speaker(self, sentence: SentenceView, memory: SpeakerMemory) -> None:
         speech = sentence.first("speech")

@@ -53,7 +53,9 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
 
 
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:
-    if any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
+    # Only a state term qualifies a noun ("Russian hackers"); an organization
+    # standing next to one ("the Foreign Ministry over hacker attacks") does not.
+    if mention.kind == "state" and any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
         return True
     # "linked to China", "backed by Iran", "attributed the attack to the GRU"
     if any(
@@ -82,6 +84,13 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
         if span is None or len(span) == 0:
             continue
         verb = span.root
+        if verb.head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("prep", "amod", "acl", "nmod"):
+            # "three groups behind the attacks": the accused is that noun, not the clause subject.
+            head = verb.head
+            low, high = offset + head.left_edge.idx, offset + head.right_edge.idx + len(head.right_edge.text)
+            if low <= mention.start and mention.end <= high:
+                return True
+            continue
         while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
             verb = verb.head
         for child in verb.children:

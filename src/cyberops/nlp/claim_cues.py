@@ -10,7 +10,9 @@ fragments. A group names one role a word can play in a claim:
 - ``response_<measure>`` for each measure of RECORD.md,
 - ``admission``, ``cooperation`` + ``call``, ``unnamed_states``,
   ``misconduct`` (what a counter-accusation must be about), ``speech``
-  (reporting verbs that introduce a speaker), ``media_source``.
+  (reporting verbs that introduce a speaker), ``media_source``,
+- ``role_noun`` (spokesman, ministre…) and ``speaker_pronoun`` (he, she,
+  elle: pronouns that continue the last named speaker; "it" does not).
 
 Fragments are matched case-insensitively, on word boundaries, all groups in
 one pass: each group is compiled to a single alternation, longest first.
@@ -53,6 +55,7 @@ GROUPS: tuple[str, ...] = (
     "speech",
     "media_source",
     "role_noun",
+    "speaker_pronoun",
 )
 
 

@@ -39,7 +39,10 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
     if cue.start >= mention.end:
         # state … noun: "Russian (state-sponsored) hackers"
         between = _between(sentence, mention.end, cue.start)
-        return between is not None and len(_WORD.findall(between)) <= 2
+        # Where adjectives follow the noun, "Copenhague accuse les services" is a
+        # subject and its verb, not a state qualifying a noun.
+        limit = 0 if sentence.adjectives_follow_noun else 2
+        return between is not None and len(_WORD.findall(between)) <= limit
     if mention.start >= cue.end:
         # noun … state: "pirates (informatiques) russes", "hackers from Russia"
         between = _between(sentence, cue.end, mention.start)

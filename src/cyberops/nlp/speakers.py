@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cyberops.nlp.claim_cues import CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
-from cyberops.nlp.sides import is_actor
+from cyberops.nlp.sides import is_actor, is_victim
 from cyberops.record import Span
 
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "nsubj:pass", "csubj"}
@@ -66,7 +66,11 @@ def find_speaker(
 def describe(sentence: SentenceView, span: Span) -> Speaker:
     """Name, role and state of whoever is named inside ``span``."""
     # "groups associated with Russian intelligence": the state there is accused, not speaking.
-    inside = [m for m in mentions_in(sentence.mentions, span.start, span.end) if not is_actor(sentence, m)]
+    inside = [
+        m
+        for m in mentions_in(sentence.mentions, span.start, span.end)
+        if not is_actor(sentence, m) and not (m.kind == "state" and m.form == "demonym" and is_victim(sentence, m))
+    ]
     persons = [m for m in inside if m.kind == "person"]
     bodies = [m for m in inside if m.kind == "organization" and m.state]
     states = [m for m in inside if m.kind == "state"]
@@ -140,8 +144,8 @@ def _speaker_from_parse(
                     if _is_media(sentence, antecedent, offset):
                         return Speaker(span=span, name=antecedent.text)
                     continue
-                # A personal pronoun continues the last named speaker.
-                if memory.last is not None:
+                # "she added", "a-t-elle souligné" continue the last named speaker.
+                if memory.last is not None and _is_speaker_pronoun(sentence, child, offset):
                     return memory.last
                 continue
             span = _subtree_span(child, offset)
@@ -154,6 +158,11 @@ def _speaker_from_parse(
             break
         token = token.head
     return None
+
+
+def _is_speaker_pronoun(sentence: SentenceView, token: object, offset: int) -> bool:
+    start = offset + token.idx  # type: ignore[attr-defined]
+    return any(c.start <= start < c.end for c in sentence.cues.get("speaker_pronoun", []))
 
 
 def _is_relative(token: object) -> bool:

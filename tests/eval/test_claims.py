@@ -17,9 +17,7 @@ def test_null_gold_speaker_state_accepts_any_predicted_state():
 
 
 def test_null_gold_subject_state_accepts_any_predicted_state():
-    alignment = align_claims(
-        [claim("counter_accusation", "CN", "US")], [claim("counter_accusation", "CN", None)]
-    )
+    alignment = align_claims([claim("counter_accusation", "CN", "US")], [claim("counter_accusation", "CN", None)])
     assert alignment.counts.tp == 1
 
 

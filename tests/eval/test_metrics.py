@@ -78,9 +78,7 @@ def test_actors_are_matched_one_to_one_and_ignore_other_types():
         ("Jose Lopez", "José López", [], True),
     ],
 )
-def test_person_matches_when_the_gold_last_token_is_among_its_tokens(
-    predicted_name, gold_name, gold_aliases, matches
-):
+def test_person_matches_when_the_gold_last_token_is_among_its_tokens(predicted_name, gold_name, gold_aliases, matches):
     predicted = [{"name": predicted_name, "type": "person", "aliases": []}]
     gold = [{"name": gold_name, "type": "person", "aliases": gold_aliases}]
     assert (align_persons(predicted, gold).counts.tp == 1) is matches
@@ -100,9 +98,7 @@ def test_types_restriction_applies_to_both_sides(make_gold):
 
 
 def test_incident_types_and_victims_ignore_referenced_incidents(make_gold):
-    golds = make_gold(
-        gold_line(incidents=[{"status": "reported", "types": ["ddos"], "victim_states": ["EE"]}])
-    )
+    golds = make_gold(gold_line(incidents=[{"status": "reported", "types": ["ddos"], "victim_states": ["EE"]}]))
     predicted = prediction(
         incidents=[
             {"types": ["ddos"], "victim_states": ["EE"]},

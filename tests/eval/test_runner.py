@@ -50,9 +50,7 @@ def test_public_api_is_pinned():
 
 
 def test_gold_input_never_carries_expected_fields(make_gold):
-    (gold,) = make_gold(
-        {**gold_line(claims=[claim("denial", "CN", "CN")]), "title": "T", "casie": {"date": "x"}}
-    )
+    (gold,) = make_gold({**gold_line(claims=[claim("denial", "CN", "CN")]), "title": "T", "casie": {"date": "x"}})
     assert set(gold.input) == {"id", "url", "outlet", "language", "text", "title"}
     assert not EXPECTED_FIELDS & set(gold.input)
     assert gold.expected["claims"] == [claim("denial", "CN", "CN")]
@@ -123,9 +121,7 @@ def test_json_output_round_trips(make_gold):
             entities=[{"name": "Lazarus Group", "type": "threat_actor", "state": "KP", "aliases": []}],
         )
     )
-    predicted = Record.from_dict(
-        prediction(claims=[claim("attribution", "US", "KP"), claim("denial", "KP", "KP")])
-    )
+    predicted = Record.from_dict(prediction(claims=[claim("attribution", "US", "KP"), claim("denial", "KP", "KP")]))
     data = scores_from_records(golds, [predicted]).to_dict()
     assert json.loads(json.dumps(data)) == data
     document = data["documents"][0]

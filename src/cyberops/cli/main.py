@@ -14,7 +14,9 @@ from cyberops import __version__
 from cyberops.errors import InputError
 from cyberops.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn news about cyber operations into evidence-backed records.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Turn news about cyber operations into evidence-backed records."
+)
 kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base of actors, malware, operations and states.")
 app.add_typer(kb_app, name="kb")
 
@@ -27,7 +29,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     pass
 
@@ -35,10 +39,15 @@ def _main(
 @app.command()
 def analyze(
     inputs: Annotated[list[str], typer.Argument(help="Files (.html .htm .txt .jsonl), folders, URLs, or - for stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON Lines here instead of stdout.")] = None,
-    pretty: Annotated[bool, typer.Option("--pretty", help="Show claims and incidents with their evidence sentences.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write JSON Lines here instead of stdout.")
+    ] = None,
+    pretty: Annotated[
+        bool, typer.Option("--pretty", help="Show claims and incidents with their evidence sentences.")
+    ] = False,
     allow_private: Annotated[
-        bool, typer.Option("--allow-private", help="Allow URLs that resolve to private, loopback or link-local addresses.")
+        bool,
+        typer.Option("--allow-private", help="Allow URLs that resolve to private, loopback or link-local addresses."),
     ] = False,
     max_bytes: Annotated[int | None, typer.Option(help="Refuse documents larger than this many bytes.")] = None,
 ) -> None:
@@ -73,7 +82,9 @@ def analyze(
 def evaluate_command(
     gold: Annotated[list[Path], typer.Argument(help="Gold JSONL files (RECORD.md format).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
-    types: Annotated[str | None, typer.Option(help="Score incident types restricted to these (comma-separated).")] = None,
+    types: Annotated[
+        str | None, typer.Option(help="Score incident types restricted to these (comma-separated).")
+    ] = None,
     skip: Annotated[str | None, typer.Option(help="Metrics to leave out (comma-separated), e.g. published.")] = None,
     errors: Annotated[int, typer.Option(help="List up to this many per-document errors (0: none).")] = 0,
     by_language: Annotated[bool, typer.Option("--by-language/--overall", help="Add one column per language.")] = True,

@@ -22,7 +22,9 @@ _KIND_VERBS = {
 def render_record(record: Record, console: Console) -> None:
     header = Text()
     header.append(record.title or record.id, style="bold")
-    header.append(f"\n{record.id}  language={record.language}  published={record.published}  relevant={record.relevant}")
+    header.append(
+        f"\n{record.id}  language={record.language}  published={record.published}  relevant={record.relevant}"
+    )
     if record.url:
         header.append(f"\n{record.url}", style="dim")
     console.print(Panel(header, expand=True))

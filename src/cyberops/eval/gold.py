@@ -51,9 +51,7 @@ def load_gold(paths: Iterable[Path]) -> list[GoldDocument]:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
-            raise GoldFormatError(
-                f"{path}: cannot read the gold file ({exc.strerror}); check the path"
-            ) from exc
+            raise GoldFormatError(f"{path}: cannot read the gold file ({exc.strerror}); check the path") from exc
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -116,6 +114,4 @@ def _check_document(data: dict[str, Any], where: str) -> None:
             )
     for incident in data.get("incidents") or []:
         if not isinstance(incident, dict) or incident.get("status") not in INCIDENT_STATUSES:
-            raise GoldFormatError(
-                f"{where}: incident status must be 'reported' or 'referenced': {incident!r}"
-            )
+            raise GoldFormatError(f"{where}: incident status must be 'reported' or 'referenced': {incident!r}")

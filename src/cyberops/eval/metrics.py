@@ -125,9 +125,7 @@ class Alignment:
         return Counts(len(self.matched), len(self.spurious), len(self.missed))
 
 
-def align(
-    gold: Sequence[Item], predicted: Sequence[Item], compatible: Callable[[Item, Item], bool]
-) -> Alignment:
+def align(gold: Sequence[Item], predicted: Sequence[Item], compatible: Callable[[Item, Item], bool]) -> Alignment:
     """Maximum one-to-one matching of ``predicted`` to ``gold`` (see :mod:`.matching`)."""
     pairs = maximum_matching(gold, predicted, compatible)
     gold_done = {i for i, _ in pairs}
@@ -154,8 +152,7 @@ def claim_matches(gold: Item, predicted: Item) -> bool:
     if gold.get("kind") != predicted.get("kind"):
         return False
     return all(
-        gold.get(key) is None or gold.get(key) == predicted.get(key)
-        for key in ("speaker_state", "subject_state")
+        gold.get(key) is None or gold.get(key) == predicted.get(key) for key in ("speaker_state", "subject_state")
     )
 
 
@@ -207,9 +204,7 @@ def held_responsible_states(record: Item) -> set[str]:
 def denying_states(record: Item) -> set[str]:
     """RECORD.md, denial: non-null ``speaker_state`` of ``denial`` claims."""
     return {
-        c["speaker_state"]
-        for c in record.get("claims") or []
-        if c.get("kind") == "denial" and c.get("speaker_state")
+        c["speaker_state"] for c in record.get("claims") or [] if c.get("kind") == "denial" and c.get("speaker_state")
     }
 
 

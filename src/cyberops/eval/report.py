@@ -101,9 +101,7 @@ def _error_lines(document: DocumentResult, metrics: tuple[str, ...]) -> list[str
         lines.append(f"relevance      gold {document.gold_relevant}, predicted {document.predicted_relevant}")
     # Differing dates mean at least one side has one: wrong, missing, or given where gold has none.
     if "published" in metrics and document.predicted_published != document.gold_published:
-        lines.append(
-            f"published      gold {document.gold_published}, predicted {document.predicted_published}"
-        )
+        lines.append(f"published      gold {document.gold_published}, predicted {document.predicted_published}")
     if document.claims is not None:
         lines += [f"missed claim   {_claim(c)}" for c in document.claims.missed]
         lines += [f"spurious claim {_claim(c)}" for c in document.claims.spurious]

@@ -144,9 +144,7 @@ def _alignment_dict(alignment: Alignment, summary: Any) -> dict[str, Any]:
 
 
 def _sum_scores(documents: Iterable[DocumentResult], metrics: tuple[str, ...]) -> dict[str, Score]:
-    totals: dict[str, Score] = {
-        name: PublishedCounts() if name == "published" else Counts() for name in metrics
-    }
+    totals: dict[str, Score] = {name: PublishedCounts() if name == "published" else Counts() for name in metrics}
     for document in documents:
         for name in metrics:
             totals[name] = totals[name] + document.counts[name]  # type: ignore[operator]

@@ -73,15 +73,11 @@ def score_document(
     persons = m.align_persons(predicted["entities"], expected["entities"])
     every: dict[str, Callable[[], Score]] = {
         "claims": lambda: claims.counts,
-        "attribution": lambda: m.set_counts(
-            m.held_responsible_states(predicted), m.held_responsible_states(expected)
-        ),
+        "attribution": lambda: m.set_counts(m.held_responsible_states(predicted), m.held_responsible_states(expected)),
         "denial": lambda: m.set_counts(m.denying_states(predicted), m.denying_states(expected)),
         "actors": lambda: actors.counts,
         "persons": lambda: persons.counts,
-        "incident_types": lambda: m.set_counts(
-            m.incident_types(predicted, types), m.incident_types(expected, types)
-        ),
+        "incident_types": lambda: m.set_counts(m.incident_types(predicted, types), m.incident_types(expected, types)),
         "victim_states": lambda: m.set_counts(m.victim_states(predicted), m.victim_states(expected)),
         "relevance": lambda: m.relevance_counts(bool(predicted["relevant"]), bool(expected["relevant"])),
         "published": lambda: m.published_counts(predicted.get("published"), expected.get("published")),
@@ -133,9 +129,7 @@ def _as_record_dict(prediction: Prediction, gold: GoldDocument) -> dict[str, Any
 def _active_metrics(skip: Collection[str]) -> tuple[str, ...]:
     unknown = set(skip) - set(METRICS)
     if unknown:
-        raise ValueError(
-            f"cannot skip unknown metric(s) {sorted(unknown)}; choose among {', '.join(METRICS)}"
-        )
+        raise ValueError(f"cannot skip unknown metric(s) {sorted(unknown)}; choose among {', '.join(METRICS)}")
     return tuple(name for name in METRICS if name not in skip)
 
 

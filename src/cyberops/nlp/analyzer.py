@@ -150,10 +150,14 @@ class Analyzer:
         for match in self.kb.scan(text):
             if match.kind == "state":
                 term = self.kb.state_term(match.entry_id)
-                mentions.append(Mention(match.start, match.end, match.text, "state", term.code, term.form, match.entry_id))
+                mentions.append(
+                    Mention(match.start, match.end, match.text, "state", term.code, term.form, match.entry_id)
+                )
             else:
                 entry = self.kb.entry(match.entry_id)
-                mentions.append(Mention(match.start, match.end, match.text, entry.type, entry.state, "kb", match.entry_id))
+                mentions.append(
+                    Mention(match.start, match.end, match.text, entry.type, entry.state, "kb", match.entry_id)
+                )
         return mentions
 
     def _type_hints(self, mentions: list[Mention]) -> dict[str, str]:
@@ -173,7 +177,8 @@ class Analyzer:
         for index, span in enumerate(split_sentences(text)):
             inside = [m for m in mentions if span.start <= m.start and m.end <= span.end]
             sentence_cues = {
-                group: [c for c in found if span.start <= c.start and c.end <= span.end] for group, found in all_cues.items()
+                group: [c for c in found if span.start <= c.start and c.end <= span.end]
+                for group, found in all_cues.items()
             }
             sentence_cues = {group: found for group, found in sentence_cues.items() if found}
             sentences.append(

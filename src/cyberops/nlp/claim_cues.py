@@ -105,7 +105,9 @@ def _compile(lang: str, name: str, fragments: list[str]) -> re.Pattern[str]:
         try:
             re.compile(fragment)
         except re.error as exc:
-            raise ClaimCueError(f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}") from exc
+            raise ClaimCueError(
+                f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}"
+            ) from exc
     alternation = "|".join(sorted(fragments, key=len, reverse=True))
     # Unicode word boundaries that also work next to apostrophes and hyphens.
     return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.IGNORECASE)

@@ -82,9 +82,7 @@ class ClaimFinder:
         if speaker is None or speaker.state is None:
             return []
         # A denial rejects responsibility of the speaker's own state.
-        return [
-            ClaimCandidate("denial", speaker, speaker.state, speaker.state, sentence.span, cues=[cue.text])
-        ]
+        return [ClaimCandidate("denial", speaker, speaker.state, speaker.state, sentence.span, cues=[cue.text])]
 
     def _attributions(
         self, sentence: SentenceView, memory: SpeakerMemory, denials: list[ClaimCandidate]
@@ -211,7 +209,9 @@ class ClaimFinder:
                 for obj in objects:
                     obj_span = _token_span(obj, offset)
                     targets += [
-                        m.state for m in sentence.states() if _inside(m, obj_span) and m.kind != "person" and not is_victim(sentence, m)
+                        m.state
+                        for m in sentence.states()
+                        if _inside(m, obj_span) and m.kind != "person" and not is_victim(sentence, m)
                     ]
                 return taker, targets
         taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
@@ -277,7 +277,9 @@ class ClaimFinder:
                 for t in dict.fromkeys(targets)
             ]
         if unnamed is not None and (cyber_entity or sentence.has("misconduct")):
-            return [ClaimCandidate("counter_accusation", speaker, speaker.state, None, sentence.span, cues=[unnamed.text])]
+            return [
+                ClaimCandidate("counter_accusation", speaker, speaker.state, None, sentence.span, cues=[unnamed.text])
+            ]
         return []
 
     # -- helpers ------------------------------------------------------------------
@@ -290,7 +292,14 @@ class ClaimFinder:
         if speech is None:
             return
         speaker = find_speaker(sentence, speech, memory)
-        if speaker is not None and speaker.entity is not None and speaker.entity.kind == "person" or speaker is not None and speaker.state and memory.last is None:
+        if (
+            speaker is not None
+            and speaker.entity is not None
+            and speaker.entity.kind == "person"
+            or speaker is not None
+            and speaker.state
+            and memory.last is None
+        ):
             memory.remember(speaker)
 
     def _accused_mentions(self, sentence: SentenceView, exclude: Span | None) -> list[Mention]:

@@ -21,7 +21,9 @@ _NAME_WORD = re.compile(r"^(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’\-]*[a-zà-ÿ][\w'�
 _ROLE_WINDOW = 70
 
 
-def person_mentions(sentence: SentenceView, ents: Iterable[tuple[int, int, str]], labels: frozenset[str]) -> list[Mention]:
+def person_mentions(
+    sentence: SentenceView, ents: Iterable[tuple[int, int, str]], labels: frozenset[str]
+) -> list[Mention]:
     """Person mentions from NER spans ``(start, end, label)`` (absolute offsets)."""
     taken = [(m.start, m.end) for m in sentence.mentions]
     found = []
@@ -63,7 +65,9 @@ def plausible_name(text: str) -> bool:
         return False
     if text.isupper():
         return False
-    return all(_NAME_WORD.match(w) or w.lower() in {"de", "van", "von", "al", "bin", "el", "la", "le", "da"} for w in words)
+    return all(
+        _NAME_WORD.match(w) or w.lower() in {"de", "van", "von", "al", "bin", "el", "la", "le", "da"} for w in words
+    )
 
 
 def role_state(sentence: SentenceView, start: int, end: int) -> str | None:
@@ -79,11 +83,13 @@ def role_state(sentence: SentenceView, start: int, end: int) -> str | None:
         return None
     offset = sentence.span.start
     gap = sentence.text[window[0] - offset : window[1] - offset]
-    if any(mark in gap for mark in "«»\"“”") and before:
+    if any(mark in gap for mark in '«»"“”') and before:
         # The name closes a quote; the role words belong to somebody else.
         return None
     states = [
-        m for m in sentence.mentions if m.state and m.kind in ("state", "organization") and window[0] <= m.start < window[1]
+        m
+        for m in sentence.mentions
+        if m.state and m.kind in ("state", "organization") and window[0] <= m.start < window[1]
     ]
     return states[-1].state if states and before else (states[0].state if states else None)
 

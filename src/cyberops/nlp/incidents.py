@@ -44,8 +44,10 @@ def build_incidents(
     background_ids = {id(e) for e in background}
     for entity in entities:
         only_background = all(in_background(span.start) for span in entity.mentions)
-        if entity.type in ("threat_actor", "malware", "operation") and id(entity) not in background_ids and not (
-            only_background
+        if (
+            entity.type in ("threat_actor", "malware", "operation")
+            and id(entity) not in background_ids
+            and not (only_background)
         ):
             actors.append(entity.name)
             hint = type_hints.get(entity.name)

@@ -15,7 +15,7 @@ from cyberops.record import Span
 # A sentence ends at terminal punctuation (with any closing quotes) followed by
 # white space, at a CJK full stop, or at a line break.
 _BOUNDARY = re.compile(
-    r"""(?:(?<=[.!?…])["'»”’)\]]*\s+)|(?:(?<=[。！？؟])["'»”’」』)]*)|(?:\s*\n\s*)""",
+    r"""(?:(?<=[.!?…])(?P<q1>["'»”’)\]]*)\s+)|(?:(?<=[。！？؟])(?P<q2>["'»”’」』)]*))|(?:\s*\n\s*)""",
 )
 # Tokens that end in a period without ending the sentence.
 _ABBREVIATION = re.compile(
@@ -29,7 +29,8 @@ def split_sentences(text: str, max_length: int = 1500) -> list[Span]:
     spans: list[Span] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        end = match.start()
+        # Closing quotes belong to the sentence they close.
+        end = match.start() + len(match.group("q1") or match.group("q2") or "")
         if end <= start:
             start = max(start, match.end())
             continue

@@ -20,10 +20,12 @@ from cyberops.nlp.mentions import Mention, SentenceView
 # How far (in characters) a cue word may stand from a state term to qualify it.
 NEAR = 32
 _WORD = re.compile(r"[\w']+")
-_CLAUSE_BREAK = ",;:.«»\"“”()"
+_CLAUSE_BREAK = ',;:.«»"“”()'
 # Attribution cues that are not verbs: their clause's subject is the accused
 # ("the SVR was behind the hack", "the group is linked to Beijing").
-_SUBJECT_SIDE_CUES = re.compile(r"\b(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I)
+_SUBJECT_SIDE_CUES = re.compile(
+    r"\b(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I
+)
 
 
 def _between(sentence: SentenceView, left_end: int, right_start: int) -> str | None:
@@ -62,7 +64,9 @@ def is_actor(sentence: SentenceView, mention: Mention) -> bool:
         return True
     # "linked to China", "backed by Iran", "attributed the attack to the GRU"
     if any(
-        cue.end <= mention.start and mention.start - cue.end <= NEAR and _between(sentence, cue.end, mention.start) is not None
+        cue.end <= mention.start
+        and mention.start - cue.end <= NEAR
+        and _between(sentence, cue.end, mention.start) is not None
         for cue in sentence.cues.get("attribution", [])
     ):
         return True
@@ -70,7 +74,7 @@ def is_actor(sentence: SentenceView, mention: Mention) -> bool:
 
 
 def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -> bool:
-    """"The SVR was behind the hack": the subject of a clause holding a non-verbal attribution cue."""
+    """ "The SVR was behind the hack": the subject of a clause holding a non-verbal attribution cue."""
     cues = [c for c in sentence.cues.get("attribution", []) if _SUBJECT_SIDE_CUES.search(c.text)]
     if not cues:
         return False
@@ -78,7 +82,9 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
     if doc is None:
         # Without a parse: the mention stands at most three words before the cue.
         return any(
-            mention.end <= c.start and (b := _between(sentence, mention.end, c.start)) is not None and len(_WORD.findall(b)) <= 3
+            mention.end <= c.start
+            and (b := _between(sentence, mention.end, c.start)) is not None
+            and len(_WORD.findall(b)) <= 3
             for c in cues
         )
     offset = sentence.span.start
@@ -107,7 +113,11 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
 
 def is_victim(sentence: SentenceView, mention: Mention) -> bool:
     for cue in sentence.cues.get("victim_marker", []):
-        if cue.end <= mention.start and mention.start - cue.end <= 20 and _between(sentence, cue.end, mention.start) is not None:
+        if (
+            cue.end <= mention.start
+            and mention.start - cue.end <= 20
+            and _between(sentence, cue.end, mention.start) is not None
+        ):
             return True
     if any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
         return False

@@ -99,10 +99,7 @@ def _informative(sentence: SentenceView, span: Span) -> bool:
 
 def _reporting(sentence: SentenceView, token: object) -> bool:
     start = sentence.span.start + token.idx  # type: ignore[attr-defined]
-    for group in _REPORTING_GROUPS:
-        if any(c.start <= start < c.end for c in sentence.cues.get(group, [])):
-            return True
-    return False
+    return any(c.start <= start < c.end for group in _REPORTING_GROUPS for c in sentence.cues.get(group, []))
 
 
 def _speaker_from_parse(
@@ -123,7 +120,11 @@ def _speaker_from_parse(
         if reporting_only and _reporting(sentence, token) and not any(c.dep_ in _SUBJECT_DEPS for c in token.children):
             inherit = True
         if reporting_only and not inherit and not _reporting(sentence, token):
-            if token.dep_ in ("acl", "relcl") and _reporting(sentence, token) is False and _is_media(sentence, token.head, offset):
+            if (
+                token.dep_ in ("acl", "relcl")
+                and _reporting(sentence, token) is False
+                and _is_media(sentence, token.head, offset)
+            ):
                 return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
             if token.head is token:
                 break

@@ -1,0 +1,26 @@
+from cyberops.nlp.sentences import split_sentences
+
+
+def texts(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in split_sentences(text)]
+
+
+def test_abbreviations_do_not_end_a_sentence():
+    assert texts("The U.S. Treasury said Mr. Smith left. He denied it.") == [
+        "The U.S. Treasury said Mr. Smith left.",
+        "He denied it.",
+    ]
+
+
+def test_line_breaks_and_cjk_full_stops_end_sentences():
+    assert texts("Headline\n\n外交部发言人说。美国是黑客帝国。") == ["Headline", "外交部发言人说。", "美国是黑客帝国。"]
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    assert texts('"It is nonsense." She left.') == ['"It is nonsense."', "She left."]
+
+
+def test_spans_point_into_the_text_without_surrounding_space():
+    text = "  One.   Two!  "
+    for span in split_sentences(text):
+        assert not text[span.start].isspace() and not text[span.end - 1].isspace()

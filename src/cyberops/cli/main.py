@@ -56,7 +56,6 @@ def analyze(
     from cyberops.pipeline import analyze_inputs
 
     settings = Settings().with_overrides(allow_private=allow_private or None, max_bytes=max_bytes)
-    errors = Console(stderr=True)
     console = Console()
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     done = failed = 0
@@ -64,7 +63,8 @@ def analyze(
         for item in analyze_inputs(inputs, settings, stdin=sys.stdin.buffer):
             if isinstance(item, InputError):
                 failed += 1
-                errors.print(f"error: {item}", markup=False, highlight=False)
+                # One plain line per failed document, never wrapped: scripts grep these.
+                typer.echo(f"error: {item}", err=True)
                 continue
             done += 1
             if pretty:

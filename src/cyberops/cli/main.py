@@ -116,6 +116,15 @@ def evaluate_command(
         render_errors(report, console, limit=errors)
 
 
+def _register_bench() -> None:
+    from cyberops.cli.bench import bench
+
+    app.command(help="Documents per second and peak memory on the shared corpus (news, relevant, html).")(bench)
+
+
+_register_bench()
+
+
 @kb_app.command("build")
 def kb_build() -> None:
     """Compile the knowledge base into its cached artifact (done on first use otherwise)."""

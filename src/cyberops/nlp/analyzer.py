@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from cyberops import __version__
-from cyberops.nlp.claim_cues import ClaimCues, load_claim_cues
+from cyberops.nlp.claim_cues import PARSE_GROUPS, ClaimCues, load_claim_cues
 from cyberops.nlp.claims import ClaimFinder, merge_claims
 from cyberops.nlp.entities import build_entities, organization_mentions, person_mentions
 from cyberops.nlp.incident_types import IncidentTypeScanner, document_types
@@ -28,24 +28,6 @@ from cyberops.record import Article, Record
 from cyberops.settings import Settings
 
 ANALYZER_VERSION = f"cyberops/{__version__}"
-# Cue groups that make a sentence worth a dependency parse.
-_PARSE_GROUPS = (
-    "denial",
-    "denial_weak",
-    "attribution",
-    "admission",
-    "cooperation",
-    "unnamed_states",
-    "response_sanction",
-    "response_indictment",
-    "response_arrest",
-    "response_expulsion",
-    "response_summons",
-    "response_protest",
-    "response_retaliation",
-    "response_other",
-    "speech",
-)
 _ENTITY_KINDS = ("threat_actor", "malware", "operation")
 MALWARE_KIND_TYPES = {
     "ransomware": "ransomware",
@@ -196,8 +178,8 @@ class Analyzer:
 
     def _read_with_model(self, lang: str, sentences: list[SentenceView]) -> None:
         table = self.pipelines.table
-        to_parse = [s for s in sentences if any(g in s.cues for g in _PARSE_GROUPS)]
-        to_tag = [s for s in sentences if not any(g in s.cues for g in _PARSE_GROUPS)]
+        to_parse = [s for s in sentences if any(g in s.cues for g in PARSE_GROUPS)]
+        to_tag = [s for s in sentences if not any(g in s.cues for g in PARSE_GROUPS)]
         for sentence, doc in zip(to_parse, self.pipelines.parse(lang, (s.text for s in to_parse)), strict=True):
             sentence.doc = doc
         for sentence, doc in zip(to_tag, self.pipelines.entities(lang, (s.text for s in to_tag)), strict=True):

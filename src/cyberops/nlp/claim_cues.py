@@ -59,6 +59,23 @@ GROUPS: tuple[str, ...] = (
 )
 
 
+# Each response group and the measure of RECORD.md it stands for.
+RESPONSE_MEASURES: dict[str, str] = {
+    group: group.removeprefix("response_") for group in GROUPS if group.startswith("response_")
+}
+# Groups that make a sentence worth a dependency parse: someone claims something there.
+PARSE_GROUPS: tuple[str, ...] = (
+    "denial",
+    "denial_weak",
+    "attribution",
+    "admission",
+    "cooperation",
+    "unnamed_states",
+    "speech",
+    *RESPONSE_MEASURES,
+)
+
+
 @dataclass(frozen=True)
 class CueMatch:
     group: str

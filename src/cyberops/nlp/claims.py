@@ -14,23 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cyberops.nlp.claim_cues import ClaimCues, CueMatch
+from cyberops.nlp.claim_cues import RESPONSE_MEASURES, ClaimCues, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
 from cyberops.nlp.sides import is_actor, is_victim
 from cyberops.nlp.speakers import Speaker, SpeakerMemory, describe, find_speaker
 from cyberops.record import Claim, Span
 from cyberops.record import Speaker as RecordSpeaker
-
-_RESPONSE_GROUPS = {
-    "response_sanction": "sanction",
-    "response_indictment": "indictment",
-    "response_arrest": "arrest",
-    "response_expulsion": "expulsion",
-    "response_summons": "summons",
-    "response_protest": "protest",
-    "response_retaliation": "retaliation",
-    "response_other": "other",
-}
 
 
 @dataclass
@@ -161,7 +150,7 @@ class ClaimFinder:
         return CueMatch("mention", mention.start, mention.end, mention.text)
 
     def _responses(self, sentence: SentenceView, memory: SpeakerMemory) -> list[ClaimCandidate]:
-        for group, measure in _RESPONSE_GROUPS.items():
+        for group, measure in RESPONSE_MEASURES.items():
             cue = sentence.first(group)
             if cue is None:
                 continue

@@ -12,8 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def kb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(cache_dir=tmp_path_factory.mktemp("kb-cache"))
+def kb_settings(settings: Settings) -> Settings:
+    # The session's settings (tests/conftest.py): the KB is compiled once per test run.
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ Stages, cheapest first (an irrelevant article costs a scan, not a parse):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from cyberops import __version__
@@ -29,16 +28,9 @@ from cyberops.settings import Settings
 
 ANALYZER_VERSION = f"cyberops/{__version__}"
 _ENTITY_KINDS = ("threat_actor", "malware", "operation")
-MALWARE_KIND_TYPES = {
-    "ransomware": "ransomware",
-    "wiper": "sabotage",
-    "spyware": "surveillance",
-    "surveillance": "surveillance",
-    "banker": "financial_theft",
-    "stealer": "data_breach",
-    "ddos": "ddos",
-    "botnet": "ddos",
-}
+# The KB already gives each malware the incident type its use suggests; only
+# these hints are trusted to type an incident on their own (measured on dev).
+TRUSTED_MALWARE_HINTS = frozenset({"ransomware", "surveillance", "ddos"})
 
 
 class Analyzer:
@@ -78,10 +70,6 @@ class Analyzer:
 
     # -- entry points ---------------------------------------------------------------
 
-    def analyze_many(self, articles: Iterable[Article]) -> Iterator[Record]:
-        for article in articles:
-            yield self.analyze(article)
-
     def analyze(self, article: Article) -> Record:
         from cyberops.nlp.published import find_published
 
@@ -117,7 +105,6 @@ class Analyzer:
         record.incidents = build_incidents(
             sentences,
             entities,
-            mentions,
             claims,
             type_cues,
             lambda found: document_types(found, len(text)),
@@ -148,9 +135,8 @@ class Analyzer:
             if mention.entry_id is None or mention.kind == "state":
                 continue
             entry = self.kb.entry(mention.entry_id)
-            hint = MALWARE_KIND_TYPES.get(getattr(entry, "malware_kind", None) or "")
-            if hint:
-                hints[entry.name] = hint
+            if entry.malware_kind in TRUSTED_MALWARE_HINTS:
+                hints[entry.name] = entry.malware_kind
         return hints
 
     def _sentences(self, text: str, mentions: list[Mention], cues: ClaimCues) -> list[SentenceView]:

@@ -11,7 +11,7 @@ incident.
 
 from __future__ import annotations
 
-from cyberops.nlp.mentions import Mention, SentenceView
+from cyberops.nlp.mentions import SentenceView
 from cyberops.nlp.sides import is_victim
 from cyberops.record import Claim, Entity, Incident, Span
 
@@ -22,7 +22,6 @@ LEAD_SENTENCES = 4
 def build_incidents(
     sentences: list[SentenceView],
     entities: list[Entity],
-    mentions: list[Mention],
     claims: list[Claim],
     type_cues: list,
     decide_types,

@@ -11,7 +11,7 @@ taken instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cyberops.nlp.claim_cues import CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
@@ -39,12 +39,10 @@ class SpeakerMemory:
     """The last named speaker, for pronouns and quotes that continue a statement."""
 
     last: Speaker | None = None
-    history: list[Speaker] = field(default_factory=list)
 
     def remember(self, speaker: Speaker) -> None:
         if speaker.state or speaker.name:
             self.last = speaker
-            self.history.append(speaker)
 
 
 def find_speaker(

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from cyberops.errors import FetchError, PrivateAddressError, TooLargeError
-from cyberops.ingest.fetch import fetch
+from cyberops.ingest.fetch import Pacer, fetch
 from cyberops.settings import Settings
 
 PUBLIC_IP = "93.184.216.34"
@@ -18,6 +18,24 @@ def public_resolver(host: str) -> list[str]:
 
 def mock_client(handler) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def pacer(self, host_delay: float = 0.0) -> Pacer:
+        return Pacer(host_delay, clock=self, sleep=self.sleep)
 
 
 def test_fetches_body_type_and_charset() -> None:
@@ -95,7 +113,166 @@ def test_http_errors_carry_the_status(status: int) -> None:
             Settings(),
             client=mock_client(lambda r: httpx.Response(status)),
             resolve=public_resolver,
+            pacer=FakeClock().pacer(),
         )
+
+
+def scripted(*responses: httpx.Response | Exception):
+    """A handler answering each request with the next scripted response (or raising it); records the requests."""
+    queue = list(responses)
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    handler.requests = requests  # type: ignore[attr-defined]
+    return handler
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_transient_status_is_retried_with_exponential_backoff(status: int) -> None:
+    handler = scripted(httpx.Response(status), httpx.Response(status), httpx.Response(200, content=b"ok"))
+    clock = FakeClock()
+    page = fetch(
+        "https://news.example/a",
+        Settings(fetch_retries=3, fetch_backoff=2.0),
+        client=mock_client(handler),
+        resolve=public_resolver,
+        pacer=clock.pacer(),
+    )
+    assert page.content == b"ok"
+    assert len(handler.requests) == 3
+    assert clock.sleeps == [2.0, 4.0]
+
+
+def test_connect_errors_are_retried_then_reported_with_the_attempts() -> None:
+    refused = httpx.ConnectError("Connection refused")
+    handler = scripted(refused, refused, refused)
+    clock = FakeClock()
+    with pytest.raises(FetchError, match=r"could not connect.*gave up after 3 attempts"):
+        fetch(
+            "https://news.example/a",
+            Settings(fetch_retries=2, fetch_backoff=0.5),
+            client=mock_client(handler),
+            resolve=public_resolver,
+            pacer=clock.pacer(),
+        )
+    assert len(handler.requests) == 3
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_client_errors_and_read_timeouts_are_not_retried() -> None:
+    clock = FakeClock()
+    handler = scripted(httpx.Response(404))
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch("https://news.example/a", Settings(), client=mock_client(handler), resolve=public_resolver, pacer=clock.pacer())
+    timeout = scripted(httpx.ReadTimeout("slow"))
+    with pytest.raises(FetchError, match="timed out"):
+        fetch("https://news.example/a", Settings(), client=mock_client(timeout), resolve=public_resolver, pacer=clock.pacer())
+    assert len(handler.requests) == len(timeout.requests) == 1
+    assert clock.sleeps == []
+
+
+def test_retry_after_seconds_is_honoured() -> None:
+    handler = scripted(httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, content=b"ok"))
+    clock = FakeClock()
+    fetch("https://news.example/a", Settings(), client=mock_client(handler), resolve=public_resolver, pacer=clock.pacer())
+    assert clock.sleeps == [7.0]
+
+
+def test_retry_after_as_http_date_is_honoured() -> None:
+    handler = scripted(
+        httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), httpx.Response(200, content=b"ok")
+    )
+    clock = FakeClock()
+    # A date in the past means "now": the retry goes at once.
+    fetch("https://news.example/a", Settings(), client=mock_client(handler), resolve=public_resolver, pacer=clock.pacer())
+    assert clock.sleeps == []
+    assert len(handler.requests) == 2
+
+
+def test_retry_after_beyond_the_bound_stops_at_once() -> None:
+    handler = scripted(httpx.Response(503, headers={"Retry-After": "3600"}), httpx.Response(200))
+    clock = FakeClock()
+    with pytest.raises(FetchError, match="retry after 3600s, more than max_retry_after"):
+        fetch(
+            "https://news.example/a",
+            Settings(max_retry_after=60),
+            client=mock_client(handler),
+            resolve=public_resolver,
+            pacer=clock.pacer(),
+        )
+    assert len(handler.requests) == 1
+    assert clock.sleeps == []
+
+
+def test_no_retries_when_disabled() -> None:
+    handler = scripted(httpx.Response(503), httpx.Response(200))
+    with pytest.raises(FetchError, match="HTTP 503"):
+        fetch(
+            "https://news.example/a",
+            Settings(fetch_retries=0),
+            client=mock_client(handler),
+            resolve=public_resolver,
+            pacer=FakeClock().pacer(),
+        )
+    assert len(handler.requests) == 1
+
+
+def test_requests_to_one_host_are_spaced_and_other_hosts_are_not_held_up() -> None:
+    clock = FakeClock()
+    pacer = clock.pacer(host_delay=3.0)
+    client = mock_client(lambda request: httpx.Response(200, content=b"ok"))
+    times: list[float] = []
+    for url in ["https://a.example/1", "https://b.example/1", "https://A.example/2"]:
+        fetch(url, Settings(), client=client, resolve=public_resolver, pacer=pacer)
+        times.append(clock.now)
+    # a.example waits 3 s after its first request; b.example went in between without waiting.
+    assert clock.sleeps == [3.0]
+    assert times == [1000.0, 1000.0, 1003.0]
+    clock.now += 10
+    fetch("https://a.example/3", Settings(), client=client, resolve=public_resolver, pacer=pacer)
+    assert clock.sleeps == [3.0]
+
+
+def test_redirect_hops_to_the_same_host_are_spaced_too() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "/new"})
+        return httpx.Response(200, content=b"ok")
+
+    clock = FakeClock()
+    fetch("https://a.example/old", Settings(), client=mock_client(handler), resolve=public_resolver, pacer=clock.pacer(2.0))
+    assert clock.sleeps == [2.0]
+
+
+def test_conditional_get_sends_validators_and_returns_304_without_body() -> None:
+    handler = scripted(httpx.Response(304, headers={"ETag": '"v1"'}))
+    page = fetch(
+        "https://news.example/feed",
+        Settings(),
+        client=mock_client(handler),
+        resolve=public_resolver,
+        headers={"If-None-Match": '"v1"', "If-Modified-Since": "Tue, 19 Feb 2019 10:00:00 GMT"},
+        pacer=FakeClock().pacer(),
+    )
+    assert page.status == 304
+    assert page.content == b""
+    sent = handler.requests[0].headers
+    assert sent["if-none-match"] == '"v1"'
+    assert sent["if-modified-since"] == "Tue, 19 Feb 2019 10:00:00 GMT"
+
+
+def test_validators_of_the_response_are_returned() -> None:
+    handler = scripted(
+        httpx.Response(200, content=b"<rss/>", headers={"ETag": '"abc"', "Last-Modified": "Tue, 19 Feb 2019 10:00:00 GMT"})
+    )
+    page = fetch("https://news.example/feed", Settings(), client=mock_client(handler), resolve=public_resolver)
+    assert (page.status, page.etag, page.last_modified) == (200, '"abc"', "Tue, 19 Feb 2019 10:00:00 GMT")
 
 
 def test_body_above_max_bytes_is_cut() -> None:
@@ -116,7 +293,7 @@ def test_streamed_body_without_length_is_cut() -> None:
 
 @pytest.mark.network
 def test_real_local_server_with_allow_private(local_server: str) -> None:
-    page = fetch(f"{local_server}/moved", Settings(allow_private=True))
+    page = fetch(f"{local_server}/moved", Settings(allow_private=True), pacer=FakeClock().pacer())
     assert page.final_url == f"{local_server}/article"
     assert b"Le minist" in page.content
     assert page.charset == "utf-8"
@@ -131,13 +308,13 @@ def test_real_local_server_is_refused_without_allow_private(local_server: str) -
 @pytest.mark.network
 def test_redirect_loop_is_reported(local_server: str) -> None:
     with pytest.raises(FetchError, match="redirect loop"):
-        fetch(f"{local_server}/loop-a", Settings(allow_private=True))
+        fetch(f"{local_server}/loop-a", Settings(allow_private=True), pacer=FakeClock().pacer())
 
 
 @pytest.mark.network
 def test_too_many_redirects(local_server: str) -> None:
     with pytest.raises(FetchError, match="more than 3 redirects"):
-        fetch(f"{local_server}/hop/0", Settings(allow_private=True, max_redirects=3))
+        fetch(f"{local_server}/hop/0", Settings(allow_private=True, max_redirects=3), pacer=FakeClock().pacer())
 
 
 @pytest.mark.network
@@ -158,5 +335,11 @@ def test_unreachable_url_is_a_fetch_error() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     # The port was free a moment ago and nothing listens on it now.
-    with pytest.raises(FetchError, match="could not connect"):
-        fetch(f"http://127.0.0.1:{port}/", Settings(allow_private=True, fetch_timeout=5))
+    clock = FakeClock()
+    with pytest.raises(FetchError, match="could not connect.*gave up after 3 attempts"):
+        fetch(
+            f"http://127.0.0.1:{port}/",
+            Settings(allow_private=True, fetch_timeout=5, fetch_retries=2, fetch_backoff=1.0),
+            pacer=clock.pacer(),
+        )
+    assert clock.sleeps == [1.0, 2.0]

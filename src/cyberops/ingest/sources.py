@@ -29,7 +29,8 @@ from cyberops.settings import Settings
 
 _HTML_SUFFIXES = (".html", ".htm")
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-_DIRECTORY_SUFFIXES = (*_HTML_SUFFIXES, ".txt", *_JSONL_SUFFIXES)
+_WARC_SUFFIXES = (".warc", ".warc.gz")
+_DIRECTORY_SUFFIXES = (*_HTML_SUFFIXES, ".txt", *_JSONL_SUFFIXES, *_WARC_SUFFIXES)
 _STDIN = "<stdin>"
 _HTML_SNIFF = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<div", b"<p>", b"<article")
 
@@ -44,8 +45,8 @@ def iter_articles(
     """Articles from each input in turn, or the error that stopped one document.
 
     An input is ``-`` (stdin: HTML, JSONL or text, sniffed), an http(s) URL, a
-    directory (recursed over *.html, *.htm, *.txt, *.jsonl, *.jsonl.gz, in
-    sorted order) or a file, read by its suffix (unknown suffixes as text).
+    directory (recursed over *.html, *.htm, *.txt, *.jsonl, *.jsonl.gz, *.warc,
+    *.warc.gz, in sorted order) or a file, read by its suffix (unknown suffixes as text).
     """
     for item in inputs:
         if item == "-":
@@ -128,6 +129,13 @@ def _from_file(path: Path, settings: Settings) -> Iterator[Article | InputError]
     name = path.name.lower()
     if name.endswith(_JSONL_SUFFIXES):
         yield from _from_jsonl(path, settings)
+        return
+    if name.endswith(_WARC_SUFFIXES):
+        # Imported here because warc builds on this module's article_from_html; an archive has no
+        # size cap of its own, each record has.
+        from cyberops.ingest.warc import iter_warc_articles
+
+        yield from iter_warc_articles(path, settings)
         return
     size = path.stat().st_size
     if size > settings.max_bytes:

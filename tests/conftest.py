@@ -18,8 +18,20 @@ def corpus_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, private_data_dir: None) -> Settings:
     return Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Tests (and the CLI subprocesses they start) never read or write the user's own data directory:
+    an imported KB overlay or a database there would change what the tests see."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CYBEROPS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    patch.delenv("CYBEROPS_KB_OVERLAY", raising=False)
+    patch.delenv("CYBEROPS_DB", raising=False)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 from cyberops.errors import KnowledgeBaseError
 from cyberops.kb.curated import DATA_FILES, data_dir
 from cyberops.kb.galaxies import GALAXIES, galaxy_dir
+from cyberops.kb.overlay import overlay_clusters, read_overlay
 from cyberops.settings import Settings
 
 # Packages whose data or behaviour shape the artifact: a new version means a new build.
@@ -30,6 +31,9 @@ def artifact_path(settings: Settings) -> Path:
         digest.update(f"{stem}:{stat.st_size}".encode())
     for package in _PACKAGES:
         digest.update(f"{package}=={metadata.version(package)}".encode())
+    overlay = Path(settings.kb_overlay)
+    if overlay.exists():  # imported entities: a changed overlay is a new artifact
+        digest.update(b"overlay:" + overlay.read_bytes())
     return Path(settings.cache_dir) / f"kb-{digest.hexdigest()[:16]}.pickle"
 
 
@@ -44,7 +48,7 @@ def build_kb(settings: Settings) -> Path:
         raise KnowledgeBaseError(
             f"cannot create the cache directory {path.parent}: {exc}; set CYBEROPS_CACHE_DIR to a writable folder"
         ) from exc
-    tables = compile_kb()
+    tables = compile_kb(overlay_clusters(read_overlay(Path(settings.kb_overlay))))
     fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o644)

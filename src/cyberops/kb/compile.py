@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import ahocorasick
@@ -143,8 +144,8 @@ class _Compiler:
         )
         return entry, list(aliases.values())
 
-    def compile_entities(self) -> None:
-        clusters = load_curated_clusters() + load_galaxy_clusters()
+    def compile_entities(self, extra: Sequence[Cluster] = ()) -> None:
+        clusters = load_curated_clusters() + load_galaxy_clusters() + list(extra)
         groups = merge_clusters(clusters, self.fold)
         common = CommonWords(float(self.policy["common_word_zipf"]), float(self.policy["very_common_zipf"]))
         always = {self.fold(a) for a in self.policy.get("always", [])}
@@ -214,11 +215,11 @@ class _Compiler:
         return auto
 
 
-def compile_kb() -> dict[str, Any]:
-    """Everything :class:`KnowledgeBase` needs, as one picklable dict."""
+def compile_kb(extra: Sequence[Cluster] = ()) -> dict[str, Any]:
+    """Everything :class:`KnowledgeBase` needs, as one picklable dict; ``extra`` clusters (the overlay) come last."""
     compiler = _Compiler()
     compiler.compile_states()
-    compiler.compile_entities()
+    compiler.compile_entities(extra)
     sectors = compiler.compile_sectors()
     policy = compiler.policy
     return {

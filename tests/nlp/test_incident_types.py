@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from cyberops.nlp.incident_types import IncidentTypeScanner, TypeCue, document_types, type_scores
+from cyberops.nlp.incidents import build_incidents
 from cyberops.nlp.lexicon import LexiconCache, LexiconError, available_languages, load_patterns
-
-CORPUS = Path(os.environ.get("CYBEROPS_CORPUS", Path(__file__).parents[2] / "../shared/corpus"))
+from cyberops.nlp.mentions import SentenceView
+from cyberops.record import Entity, Span
 
 EXAMPLES = [
     ("en", "ransomware", "Ransomware encrypted the council's files and the gang demanded a ransom in bitcoin."),
@@ -77,9 +76,8 @@ def _literal_examples():
 
 @pytest.mark.parametrize(("lang", "group", "source"), list(_literal_examples()))
 def test_every_pattern_can_match(lang, group, source):
-    # The scan takes the first entry that matches at an anchor, so a shorter
-    # entry listed earlier ("leaked") would silently hide a longer one
-    # ("leaked emails"): list longer entries first.
+    # Each entry, written out, must be found as itself: no longer entry of
+    # another group swallows it, and its wildcards compile as meant.
     text = source.replace("*", "").replace("~", " ")
     found = load_patterns("incident_types", lang).scan(text)
     assert [(m.group, m.pattern) for m in found] == [(group, source)]
@@ -99,11 +97,29 @@ def test_groups_outside_the_closed_set_are_refused(tmp_path):
         IncidentTypeScanner(lexicons=cache).scan("cyberwar", "xx")
 
 
+def _incident_types(text, scanner, hints):
+    """Reported types of a one-sentence article naming the malware "Orchid" (a made-up KB family)."""
+    start = text.index("Orchid")
+    sentence = SentenceView(0, Span(0, len(text)), text, [], {})
+    orchid = Entity("e1", "Orchid", "malware", mentions=[Span(start, start + 6)])
+    cues = scanner.scan(text, "en")
+    incidents = build_incidents([sentence], [orchid], [], cues, lambda found: document_types(found, len(text)), hints)
+    return [t for i in incidents if i.status == "reported" for t in i.types]
+
+
+def test_kb_malware_type_needs_the_texts_agreement(scanner):
+    hints = {"Orchid": "ransomware"}
+    corroborated = "Orchid encrypted the hospital's servers and demanded a ransom."
+    alone = "Researchers disclosed a critical vulnerability in the Orchid plugin; a patch is available."
+    assert "ransomware" in _incident_types(corroborated, scanner, hints)
+    assert _incident_types(alone, scanner, hints) == ["vulnerability"]
+
+
 @pytest.mark.corpus
-def test_casie_dev_f1_gate(scanner):
-    path = CORPUS / "casie" / "dev.jsonl"
+def test_casie_dev_f1_gate(scanner, corpus):
+    path = corpus / "casie" / "dev.jsonl"
     if not path.is_file():
-        pytest.skip("corpus absent; set CYBEROPS_CORPUS")
+        pytest.skip("the CASIE corpus is not available")
     scope = {"data_breach", "phishing", "ransomware", "vulnerability"}
     tp = fp = fn = 0
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -41,6 +41,29 @@ def test_longest_then_first_listed_wins():
     assert [m.group for m in lex.scan("a hackathon")] == ["neutral"]
 
 
+@pytest.mark.parametrize(
+    "order",
+    [["data", "data breach*"], ["data breach*", "data"]],
+    ids=["short-listed-first", "long-listed-first"],
+)
+def test_longest_wins_whatever_the_listing_order(order):
+    # Both entries share the anchor "data"; the order in the file must not matter.
+    lex = _lexicon({"g": {"patterns": order}})
+    assert [m.text for m in lex.scan("a data breaches report, and data")] == ["data breaches", "data"]
+
+
+def test_longest_wins_across_groups_sharing_an_anchor():
+    lex = _lexicon(
+        {"weak": {"weight": 0.5, "patterns": ["leaked"]}, "leak": {"weight": 3, "patterns": ["leaked emails"]}}
+    )
+    assert [(m.group, m.weight) for m in lex.scan("leaked emails, leaked files")] == [("leak", 3.0), ("weak", 0.5)]
+
+
+def test_equal_length_ties_go_to_the_first_listed():
+    lex = _lexicon({"a": {"patterns": ["hack*"]}, "b": {"patterns": ["hacked"]}})
+    assert [m.group for m in lex.scan("hacked")] == ["a"]
+
+
 def test_per_pattern_weight():
     lex = _lexicon({"g": {"weight": 2, "patterns": ["virus", {"pattern": "worm", "weight": 0.5}]}})
     assert [m.weight for m in lex.scan("virus worm")] == [2.0, 0.5]

@@ -129,3 +129,47 @@ def test_dev_gold_precision_and_accuracy() -> None:
     assert wrong == []
     assert predicted_on_null == []
     assert correct / dated >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        pytest.param("Published 3 May 2004\n" + BODY, "en", "2004-05-03", id="may-early"),
+        pytest.param("Published 28 May 2019\n" + BODY, "en", "2019-05-28", id="may-late"),
+        pytest.param("Опубликовано 1 февраля 2020\n" + BODY, "ru", "2020-02-01", id="ru-genitive-early"),
+        pytest.param("Опубликовано 29 февраля 2020\n" + BODY, "ru", "2020-02-29", id="ru-leap-day"),
+    ],
+)  # fmt: skip
+def test_one_month_word_serves_every_day_and_year(text: str, lang: str, expected: str) -> None:
+    # dateparser reads each month word once; the day and the year still come from the text.
+    found = find_published(text, None, lang=lang)
+    assert found is not None
+    assert found.date == expected
+
+
+def test_impossible_day_for_a_month_word_is_refused() -> None:
+    assert find_published("Опубликовано 30 февраля 2020\n" + BODY, None, lang="ru") is None
+
+
+def test_cue_opening_a_long_paragraph_counts() -> None:
+    paragraph = "Published 12 March 2021 — " + "the agency said the breach was contained within hours. " * 5
+    found = find_published("Headline\n" + paragraph.strip() + "\n" + BODY, None, lang="en")
+    assert found is not None
+    assert found.date == "2021-03-12"
+
+
+def test_cue_inside_a_long_sentence_does_not_count() -> None:
+    sentence = "The report, " + "widely shared among analysts, " * 5 + "was published 12 March 2021 by the agency."
+    assert find_published("Headline\n" + sentence + "\n" + BODY, None, lang="en") is None
+
+
+def test_cue_alone_on_its_line_takes_the_date_from_the_next_short_line() -> None:
+    found = find_published("Headline\nPublished on\n12.03.2021\n" + BODY, None, lang="de")
+    assert found is not None
+    assert found.date == "2021-03-12"
+
+
+def test_month_name_date_far_in_a_long_body_line_is_not_a_date_line() -> None:
+    # A line without any four-digit run is never searched; one with a year in prose is not a date line.
+    body = "Ministers met again on 4 May 2016 to discuss the budget, and no agreement was reached that day. " * 3
+    assert find_published("Headline\n" + body + "\n" + BODY, None, lang="en") is None

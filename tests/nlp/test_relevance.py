@@ -119,3 +119,30 @@ def test_casie_recall_gate(scanner):
     docs = list(_gold("casie/dev.jsonl"))
     recall = sum(scanner.scan(d["text"], "en").relevant for d in docs) / len(docs)
     assert recall >= 0.97, f"CASIE dev recall dropped to {recall:.3f}"
+
+
+@pytest.mark.parametrize("hits", [0, 1, 3, 7])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hackers linked to a foreign state broke into the ministry's email servers, officials said.",
+        "The council debated the new budget for schools and roads at length. " * 60 + "Hackers were mentioned.",
+        "Officials blamed the intrusion on a group named in several reports.",
+        "",
+    ],
+)
+def test_cues_then_decide_is_scan(scanner, text, hits):
+    direct = scanner.scan(text, "en", kb_hits=hits)
+    staged = scanner.decide(scanner.cues(text, "en"), len(text), kb_hits=hits)
+    assert (staged.relevant, staged.score) == (direct.relevant, direct.score)
+
+
+def test_most_the_kb_can_add_bounds_the_decision(scanner):
+    # A long article without a cue cannot be made relevant by any number of KB hits,
+    # so the analyzer may skip the KB scan for it; a short one can.
+    long_text = "The council debated the new budget for schools and roads at length. " * 80
+    short_text = "Officials blamed the intrusion on a group named in several reports."
+    cap = scanner.rule.kb_cap
+    assert not scanner.decide(scanner.cues(long_text, "en"), len(long_text), kb_hits=cap).relevant
+    assert not scanner.scan(long_text, "en", kb_hits=cap * 10).relevant
+    assert scanner.decide(scanner.cues(short_text, "en"), len(short_text), kb_hits=cap).relevant

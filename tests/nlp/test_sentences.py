@@ -24,3 +24,13 @@ def test_spans_point_into_the_text_without_surrounding_space():
     text = "  One.   Two!  "
     for span in split_sentences(text):
         assert not text[span.start].isspace() and not text[span.end - 1].isspace()
+
+
+def test_arabic_persian_and_japanese_stops_end_sentences():
+    assert texts("هل هذا صحيح؟ نعم") == ["هل هذا صحيح؟", "نعم"]
+    assert texts("این یک جمله است۔ دومی") == ["این یک جمله است۔", "دومی"]
+    assert texts("攻撃を否定した｡会見で述べた｡") == ["攻撃を否定した｡", "会見で述べた｡"]
+
+
+def test_cjk_closing_brackets_stay_with_their_sentence():
+    assert texts("他说：「我们反对。」记者问") == ["他说：「我们反对。」", "记者问"]

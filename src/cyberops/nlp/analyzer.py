@@ -3,8 +3,9 @@
 Stages, cheapest first (an irrelevant article costs a scan, not a parse):
 
 1. language (lingua, with a script shortcut) and publication date;
-2. knowledge-base scan (states, actors, malware, operations, bodies, officials)
-   and the relevance pass over cue lexicons — stop here if irrelevant;
+2. the relevance pass over cue lexicons, then the knowledge-base scan (states,
+   actors, malware, operations, bodies, officials) unless even the most the KB
+   could add would leave the article irrelevant — stop here if irrelevant;
 3. sentences; the ones holding claim cues go through the full spaCy pipeline,
    the others through NER only (to find the people);
 4. claims, entities, incidents, assembled into the record by ``to_record``.
@@ -12,6 +13,7 @@ Stages, cheapest first (an irrelevant article costs a scan, not a parse):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from cyberops import __version__
@@ -23,6 +25,7 @@ from cyberops.nlp.incidents import build_incidents
 from cyberops.nlp.mentions import Mention, SentenceView
 from cyberops.nlp.pipelines import Pipelines
 from cyberops.nlp.sentences import split_sentences
+from cyberops.nlp.titled_persons import add_latin_aliases, add_titled_persons
 from cyberops.record import Article, Record
 from cyberops.settings import Settings
 
@@ -70,7 +73,62 @@ class Analyzer:
 
     # -- entry points ---------------------------------------------------------------
 
+    def prepare(self, languages: Iterable[str | None]) -> None:
+        """Load now what the analyzer would load on first use: the KB and, per language, the cue
+        lexicons, claim cues, date data and spaCy model. A worker calls it before its stream, so
+        the first relevant article of each language does not pay for compiling them."""
+        from cyberops.nlp.published import prepare as prepare_dates
+
+        kb = self.kb  # noqa: F841 - loading it is the point
+        for lang in languages:
+            # A one-character scan builds a lexicon's automaton; an empty one returns early.
+            self.relevance.cues(" ", lang)
+            self.incident_types.scan(" ", lang)
+            load_claim_cues(lang)
+            prepare_dates(lang)
+            if self.pipelines.has_model(lang):
+                self.pipelines.get(lang)  # type: ignore[arg-type]
+
+    def screen(self, article: Article) -> Record:
+        """The cheap pass alone (language, date, KB scan, relevance), loading no spaCy model.
+
+        An irrelevant article's record is final; a relevant one's still lacks its facts
+        (``analyze`` adds them). Batch engines use it to keep irrelevant articles away from
+        the workers that hold the parsers.
+        """
+        return self._screen(article)[0]
+
     def analyze(self, article: Article) -> Record:
+        record, kb_mentions = self._screen(article)
+        if not record.relevant:
+            return record
+        text, lang = record.text, record.language
+        cues = load_claim_cues(lang)
+        sentences = self._sentences(text, kb_mentions, cues)
+        # Languages without an NER model find speakers by their titles (patterns/<lang>/persons.json).
+        latin_names = add_titled_persons(sentences, lang)
+        if self.pipelines.has_model(lang):
+            self._read_with_model(lang, sentences)  # type: ignore[arg-type]
+        mentions = [m for s in sentences for m in s.mentions]
+        claims = merge_claims(ClaimFinder(cues).find(sentences))
+        entities = build_entities(mentions, self.kb)
+        add_latin_aliases(entities, latin_names)
+        type_cues = self.incident_types.scan(text, lang)
+        record.claims = claims
+        record.entities = entities
+        record.incidents = build_incidents(
+            sentences,
+            entities,
+            claims,
+            type_cues,
+            lambda found: document_types(found, len(text)),
+            self._type_hints(kb_mentions),
+        )
+        return record
+
+    # -- stages ---------------------------------------------------------------------
+
+    def _screen(self, article: Article) -> tuple[Record, list[Mention]]:
         from cyberops.nlp.published import find_published
 
         text = article.text
@@ -86,33 +144,16 @@ class Analyzer:
             outlet=article.outlet,
             analyzer=ANALYZER_VERSION,
         )
+        # Cue lexicon first, KB second: the KB can add only so much to the cues' score, so when
+        # even that much would not make the article relevant, the KB scan is skipped (a long
+        # article with no cyber cue costs one cue scan). The decision is the same either way.
+        relevance_cues = self.relevance.cues(text, lang)
+        if not self.relevance.decide(relevance_cues, len(text), kb_hits=self.relevance.rule.kb_cap).relevant:
+            return record, []
         kb_mentions = self._kb_mentions(text)
         cyber_hits = sum(1 for m in kb_mentions if m.kind in _ENTITY_KINDS)
-        relevance = self.relevance.scan(text, lang, kb_hits=cyber_hits)
-        if not relevance.relevant:
-            return record
-        record.relevant = True
-        cues = load_claim_cues(lang)
-        sentences = self._sentences(text, kb_mentions, cues)
-        if self.pipelines.has_model(lang):
-            self._read_with_model(lang, sentences)  # type: ignore[arg-type]
-        mentions = [m for s in sentences for m in s.mentions]
-        claims = merge_claims(ClaimFinder(cues).find(sentences))
-        entities = build_entities(mentions, self.kb)
-        type_cues = self.incident_types.scan(text, lang)
-        record.claims = claims
-        record.entities = entities
-        record.incidents = build_incidents(
-            sentences,
-            entities,
-            claims,
-            type_cues,
-            lambda found: document_types(found, len(text)),
-            self._type_hints(kb_mentions),
-        )
-        return record
-
-    # -- stages ---------------------------------------------------------------------
+        record.relevant = self.relevance.decide(relevance_cues, len(text), kb_hits=cyber_hits).relevant
+        return record, kb_mentions
 
     def _kb_mentions(self, text: str) -> list[Mention]:
         mentions = []

@@ -5,12 +5,17 @@ fragments. A group names one role a word can play in a claim:
 
 - ``denial`` / ``denial_weak`` (weak ones need an ``accusation_noun`` nearby),
 - ``attribution`` and ``hedge`` (a hedge makes an attribution ``hedged``),
+- ``accused_subject``: words whose grammatical subject is the accused, not a
+  speaker ("the SVR *was behind*", "Russia *launched* cyberattacks"),
 - ``actor_noun`` / ``victim_marker`` / ``victim_noun`` place a state on the
   accused or on the victim side,
 - ``response_<measure>`` for each measure of RECORD.md,
 - ``admission``, ``cooperation`` + ``call``, ``unnamed_states``,
   ``misconduct`` (what a counter-accusation must be about), ``speech``
-  (reporting verbs that introduce a speaker), ``media_source``,
+  (reporting verbs that introduce a speaker), ``source`` (prepositions that
+  introduce one: "according to", "selon"), ``media_source`` (unnamed
+  sources) and ``press`` (media, whose nationality does not make them speak
+  for a state: "les médias américains"),
 - ``role_noun`` (spokesman, ministre…) and ``speaker_pronoun`` (he, she,
   elle: pronouns that continue the last named speaker; "it" does not).
 
@@ -35,6 +40,7 @@ GROUPS: tuple[str, ...] = (
     "denial_weak",
     "accusation_noun",
     "attribution",
+    "accused_subject",
     "hedge",
     "actor_noun",
     "victim_marker",
@@ -53,7 +59,9 @@ GROUPS: tuple[str, ...] = (
     "unnamed_states",
     "misconduct",
     "speech",
+    "source",
     "media_source",
+    "press",
     "role_noun",
     "speaker_pronoun",
 )
@@ -72,6 +80,8 @@ PARSE_GROUPS: tuple[str, ...] = (
     "cooperation",
     "unnamed_states",
     "speech",
+    "source",
+    "accused_subject",
     *RESPONSE_MEASURES,
 )
 
@@ -117,7 +127,7 @@ class ClaimCues:
         return bool(pattern and pattern.search(text))
 
 
-def _compile(lang: str, name: str, fragments: list[str]) -> re.Pattern[str]:
+def _compile(lang: str, name: str, fragments: list[str], boundaries: bool = True) -> re.Pattern[str]:
     for fragment in fragments:
         try:
             re.compile(fragment)
@@ -126,6 +136,9 @@ def _compile(lang: str, name: str, fragments: list[str]) -> re.Pattern[str]:
                 f"patterns/{lang}/claims.json: group {name!r}: bad pattern {fragment!r}: {exc}"
             ) from exc
     alternation = "|".join(sorted(fragments, key=len, reverse=True))
+    if not boundaries:
+        # Scripts written without spaces (Chinese, Japanese): a word may touch letters on both sides.
+        return re.compile(rf"(?:{alternation})", re.IGNORECASE)
     # Unicode word boundaries that also work next to apostrophes and hyphens.
     return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.IGNORECASE)
 
@@ -146,5 +159,8 @@ def load_claim_cues(lang: str | None) -> ClaimCues:
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ClaimCueError(f"patterns/{lang}/claims.json: unknown groups {sorted(unknown)}; known: {GROUPS}")
-    compiled = {name: _compile(lang, name, list(fragments)) for name, fragments in groups.items() if fragments}
+    boundaries = bool((data.get("options") or {}).get("word_boundaries", True))
+    compiled = {
+        name: _compile(lang, name, list(fragments), boundaries) for name, fragments in groups.items() if fragments
+    }
     return ClaimCues(lang, compiled, data.get("options"))

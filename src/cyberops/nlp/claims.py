@@ -11,13 +11,21 @@ state), with every sentence that made it as evidence.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, ClaimCues, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
-from cyberops.nlp.sides import is_actor, is_victim
-from cyberops.nlp.speakers import Speaker, SpeakerMemory, describe, find_speaker
+from cyberops.nlp.sides import is_actor, is_victim, modifies, qualified_by_attribution
+from cyberops.nlp.speakers import (
+    Speaker,
+    SpeakerMemory,
+    describe,
+    find_speaker,
+    find_speakers,
+    in_source_phrase,
+    in_speaker_subject,
+    phrase_span,
+)
 from cyberops.record import Claim, Span
 from cyberops.record import Speaker as RecordSpeaker
 
@@ -33,6 +41,8 @@ class ClaimCandidate:
     subject_actor: str | None = None
     measure: str | None = None
     hedged: bool = False
+    # False when only the words around a state made it accused ("North Korean group"), no accusing cue.
+    cued: bool = True
 
 
 class ClaimFinder:
@@ -51,13 +61,22 @@ class ClaimFinder:
             denials = self._denials(sentence, memory)
             denial_states.update(c.speaker_state for c in denials if c.speaker_state)
             found.extend(denials)
-            found.extend(self._attributions(sentence, memory, denials))
-            found.extend(self._responses(sentence, memory))
+            attributions = self._attributions(sentence, memory, denials)
+            responses = self._responses(sentence, memory)
+            # "North Korean group X was sanctioned by the EU": the measure says who is held
+            # responsible; with no accusing word and no speaker, there is no separate attribution.
+            targets = {r.subject_state for r in responses if r.kind == "response"}
+            found.extend(
+                a
+                for a in attributions
+                if not (a.subject_state in targets and a.speaker_state is None and not a.cued)
+            )
+            found.extend(responses)
             found.extend(self._admissions(sentence))
             found.extend(self._cooperation(sentence, memory))
             found.extend(self._counter_accusations(sentence, memory, denial_states))
             self._remember_speaker(sentence, memory)
-        return found
+        return _answering_back(found)
 
     # -- one rule per claim kind -------------------------------------------------
 
@@ -69,6 +88,17 @@ class ClaimFinder:
             return []
         speaker = find_speaker(sentence, cue, memory)
         if speaker is None or speaker.state is None:
+            return []
+        accused = {
+            m.state
+            for m in sentence.states()
+            if m.kind == "state"
+            and not is_victim(sentence, m)
+            and any(modifies(sentence, m, noun) for noun in sentence.cues.get("actor_noun", []))
+        }
+        if accused and speaker.state not in accused:
+            # "Iran denies US cyberattacks had any effect": the sentence blames another
+            # state; disputing what it did is not denying one's own part.
             return []
         # A denial rejects responsibility of the speaker's own state.
         return [ClaimCandidate("denial", speaker, speaker.state, speaker.state, sentence.span, cues=[cue.text])]
@@ -97,35 +127,50 @@ class ClaimFinder:
                     )
                 )
         if denials:
-            return results
+            # "Guo accused Washington of making false accusations": the denier answers back
+            # (``_answering_back`` turns these into counter-accusations).
+            deniers = {d.speaker_state for d in denials}
+            return results + [
+                c
+                for c in self._accused_attributions(sentence, memory, hedged)
+                if c.speaker_state in deniers and c.subject_state and c.subject_state not in deniers
+            ]
+        return results + self._accused_attributions(sentence, memory, hedged)
+
+    def _accused_attributions(
+        self, sentence: SentenceView, memory: SpeakerMemory, hedged: bool
+    ) -> list[ClaimCandidate]:
+        results: list[ClaimCandidate] = []
         actor = self._named_actor(sentence)
         for mention in self._accused_mentions(sentence, exclude=None):
             anchor = self._anchor(sentence, mention)
-            speaker = find_speaker(sentence, anchor, memory, reporting_only=True)
-            if speaker is not None and speaker.span is not None and _inside(mention, speaker.span):
-                speaker = None
-            speaker_state = speaker.state if speaker else None
-            claim_hedged = hedged
-            if speaker is None or (speaker.entity is None and speaker.state is None):
-                # Reports, media and unnamed sources carry an accusation as alleged.
-                claim_hedged = True
-            if speaker_state == mention.state:
-                # Reacting to reports about one's own state ("Hua, reacting to
-                # reports that Chinese hackers..."): the reports accuse, not the speaker.
-                speaker, speaker_state, claim_hedged = None, None, True
-            results.append(
-                ClaimCandidate(
-                    "attribution",
-                    speaker,
-                    speaker_state,
-                    mention.state,
-                    sentence.span,
-                    cues=[anchor.text],
-                    subject_actor=actor,
-                    hedged=claim_hedged,
+            accused = Span(mention.start, mention.end)
+            speakers = find_speakers(sentence, anchor, memory, reporting_only=True, accused=accused)
+            speakers = [s for s in speakers if s.span is None or not _inside(mention, s.span)] or [None]
+            for speaker in speakers:
+                speaker_state = speaker.state if speaker else None
+                claim_hedged = hedged
+                if speaker is None or (speaker.entity is None and speaker.state is None):
+                    # Reports, media and unnamed sources carry an accusation as alleged.
+                    claim_hedged = True
+                if speaker_state == mention.state:
+                    # Reacting to reports about one's own state ("Hua, reacting to
+                    # reports that Chinese hackers..."): the reports accuse, not the speaker.
+                    speaker, speaker_state, claim_hedged = None, None, True
+                results.append(
+                    ClaimCandidate(
+                        "attribution",
+                        speaker,
+                        speaker_state,
+                        mention.state,
+                        sentence.span,
+                        cues=[anchor.text],
+                        subject_actor=actor,
+                        hedged=claim_hedged,
+                        cued=anchor.group != "mention",
+                    )
                 )
-            )
-        if not results and actor and sentence.has("attribution"):
+        if not results and actor and sentence.has("attribution") and self._accused_actor(sentence):
             cue = sentence.first("attribution")
             speaker = find_speaker(sentence, cue, memory, reporting_only=True)
             results.append(
@@ -162,6 +207,15 @@ class ClaimFinder:
                 ClaimCandidate("response", taker, taker.state, state, sentence.span, cues=[cue.text], measure=measure)
                 for state in dict.fromkeys(targets)
             ]
+            # "charged seven hackers linked to the Iranian government": whoever takes the
+            # measure also says who is behind the operation.
+            linked = {m.state for m in sentence.states() if _qualified_as_linked(sentence, m)}
+            results += [
+                ClaimCandidate(
+                    "attribution", taker, taker.state, state, sentence.span, cues=[cue.text], hedged=True
+                )
+                for state in dict.fromkeys(t for t in targets if t in linked)
+            ]
             if results:
                 return results
         return []
@@ -183,13 +237,30 @@ class ClaimFinder:
             if token is not None:
                 passive = [c for c in token.children if c.dep_ in ("nsubjpass", "nsubj:pass")]
                 agents = [c for c in token.children if c.dep_ in ("agent", "obl:agent")]
-                if passive:
-                    # "X was sanctioned by the EU": X is the target, the agent the taker.
-                    target_span = _token_span(passive[0], offset)
-                    taker = describe(sentence, _token_span(agents[0], offset)) if agents else None
-                    targets = [m.state for m in sentence.states() if _inside(m, target_span) and m.kind != "person"]
+                # "Russian ambassador summoned to the Foreign Ministry": a participle on a
+                # noun is passive; that noun is the target.
+                reduced = token.dep_ in ("acl", "amod") and "VerbForm=Part" in str(token.morph)
+                if passive or agents or reduced:
+                    # "X was sanctioned by the EU", "groups sanctioned by the EU": X (or the
+                    # groups) is the target, the agent the taker.
+                    if passive:
+                        target_span = _token_span(passive[0], offset)
+                    elif token.dep_ in ("acl", "amod") and token.head.i != token.i:
+                        # The noun phrase up to the participle, without what the participle governs.
+                        target_span = Span(offset + token.head.left_edge.idx, offset + token.idx)
+                    else:
+                        target_span = None
+                    taker = describe(sentence, phrase_span(agents[0], offset)) if agents else None
+                    targets = [
+                        m.state for m in sentence.states() if _inside(m, target_span) and m.kind != "person"
+                    ]
+                    if taker is not None and taker.span is not None:
+                        targets += [m.state for m in self._accused_mentions(sentence, exclude=taker.span)]
                     if taker is None or taker.state is None:
                         taker = find_speaker(sentence, cue, memory, reporting_only=True)
+                    if taker is None or taker.state is None:
+                        # "was summoned to the German Foreign Ministry": the body it is summoned to.
+                        taker = self._body_in_objects(sentence, token, exclude=target_span) or taker
                     return taker, targets
                 taker = find_speaker(sentence, cue, memory)
                 exclude = taker.span if taker else None
@@ -206,6 +277,22 @@ class ClaimFinder:
         taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
         targets = [m.state for m in self._accused_mentions(sentence, exclude=taker.span if taker else None)]
         return taker, targets
+
+    def _body_in_objects(self, sentence: SentenceView, token: object, exclude: Span | None) -> Speaker | None:
+        offset = sentence.span.start
+        for child in token.children:  # type: ignore[attr-defined]
+            if child.dep_ not in ("prep", "obl"):
+                continue
+            span = _token_span(child, offset)
+            for mention in sentence.mentions:
+                if (
+                    mention.kind == "organization"
+                    and mention.state
+                    and _inside(mention, span)
+                    and not _inside(mention, exclude)
+                ):
+                    return describe(sentence, Span(mention.start, mention.end))
+        return None
 
     def _admissions(self, sentence: SentenceView) -> list[ClaimCandidate]:
         """A group claims an operation: a named actor, an unaffiliated organization, or "a hacker group"."""
@@ -299,6 +386,10 @@ class ClaimFinder:
                 continue
             if is_victim(sentence, mention) or not is_actor(sentence, mention):
                 continue
+            if in_source_phrase(sentence, mention) or in_speaker_subject(sentence, mention):
+                # "selon le renseignement américain", "Berger on behalf of the German government
+                # condemned": whoever speaks is not accused by the same sentence.
+                continue
             accused.setdefault(mention.state, mention)
         return list(accused.values())
 
@@ -306,14 +397,13 @@ class ClaimFinder:
         return [m.state for m in self._accused_mentions(sentence, exclude) if m.state]
 
     def _accuser_in_denial(self, sentence: SentenceView) -> Mention | None:
-        # "accusations by Britain", "claims from Washington"
+        """ "accusations by Britain", "White House allegations", "les accusations américaines"."""
         for noun in sentence.cues.get("accusation_noun", []):
-            tail = sentence.text[noun.end - sentence.span.start : noun.end - sentence.span.start + 12]
-            if not re.match(r"\s+(?:by|from|of|de|par)\b", tail):
-                continue
-            after = [m for m in sentence.states() if m.start > noun.end and m.start - noun.end <= 20]
-            if after:
-                return after[0]
+            for mention in sentence.states():
+                if mention.kind == "person" or is_actor(sentence, mention) or is_victim(sentence, mention):
+                    continue
+                if modifies(sentence, mention, noun):
+                    return mention
         return None
 
     def _state_before(self, sentence: SentenceView, cue: CueMatch) -> Speaker | None:
@@ -322,6 +412,10 @@ class ClaimFinder:
             if mention.end <= cue.start and cue.start - mention.end <= 3 and mention.kind != "person":
                 return describe(sentence, Span(mention.start, mention.end))
         return None
+
+    def _accused_actor(self, sentence: SentenceView) -> bool:
+        """A named group stands on the perpetrators' side ("attacks attributed to APT28")."""
+        return any(is_actor(sentence, m) for m in sentence.of_kind("threat_actor"))
 
     def _named_actor(self, sentence: SentenceView) -> str | None:
         actors = sentence.of_kind("threat_actor")
@@ -332,6 +426,42 @@ class ClaimFinder:
 
     def _mentions_cyber(self, sentence: SentenceView) -> bool:
         return "cyber" in sentence.text.lower() or sentence.has("misconduct") or self._names_cyber_entity(sentence)
+
+
+def _qualified_as_linked(sentence: SentenceView, mention: Mention) -> bool:
+    """ "hackers linked to the Iranian government": an attribution cue that qualifies a noun,
+    not an accusing verb with its own subject ("the CIA attributed the attack to the GRU")."""
+    if not qualified_by_attribution(sentence, mention):
+        return False
+    doc = sentence.doc
+    if doc is None:
+        return True
+    offset = sentence.span.start
+    for cue in sentence.cues.get("attribution", []):
+        if not (cue.end <= mention.start and mention.start - cue.end <= 32):
+            continue
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        if span is None or len(span) == 0:
+            continue
+        root = span.root
+        if "VerbForm=Fin" in str(root.morph) or any(c.dep_ in ("nsubj", "nsubjpass") for c in root.children):
+            return False
+    return True
+
+
+def _answering_back(candidates: list[ClaimCandidate]) -> list[ClaimCandidate]:
+    """An accused state that denies and accuses another in return makes a counter-accusation,
+    not an attribution ("Guo accused Washington of ... cyber espionage")."""
+    deniers = {c.speaker_state for c in candidates if c.kind == "denial" and c.speaker_state}
+    for candidate in candidates:
+        if (
+            candidate.kind == "attribution"
+            and candidate.speaker_state in deniers
+            and candidate.subject_state
+            and candidate.subject_state != candidate.speaker_state
+        ):
+            candidate.kind = "counter_accusation"
+    return candidates
 
 
 def _token_span(token: object, offset: int) -> Span:

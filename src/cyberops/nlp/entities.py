@@ -55,7 +55,9 @@ def organization_mentions(
         # A bare state name tagged ORG ("Russia") is a state, not an organization.
         if inside and inside[0].start == start and inside[0].end == end:
             continue
-        found.append(Mention(start, end, text, "organization", state=inside[0].state if inside else None, form="ner"))
+        # A capital in a name ("The Washington Post", "Moscow Times") does not make it a state body.
+        owners = [m for m in inside if m.form != "metonym"]
+        found.append(Mention(start, end, text, "organization", state=owners[0].state if owners else None, form="ner"))
     return found
 
 

@@ -37,6 +37,10 @@ def build_incidents(
 
     main_cues = [cue for cue in type_cues if not in_background(cue.start)]
     types = list(decide_types(main_cues))
+    # A malware's KB type adds to the types only where the text's own cues
+    # agree: many family names are common words ("PHP", "Explorer"), and a
+    # ransomware family named in a vulnerability write-up is not a ransom event.
+    corroborated = {cue.type for cue in main_cues}
     attributed = [c.subject_state for c in claims if c.kind in ("attribution", "response") and c.subject_state]
     attributed = list(dict.fromkeys(s for s in attributed if s))
     actors = []
@@ -50,7 +54,7 @@ def build_incidents(
         ):
             actors.append(entity.name)
             hint = type_hints.get(entity.name)
-            if hint and hint not in types and entity.type == "malware":
+            if hint and hint not in types and entity.type == "malware" and hint in corroborated:
                 types.append(hint)
     victims = _victim_states(sentences, attributed, in_background)
     incidents: list[Incident] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 #: The languages we tell apart; ISO 639-1 codes, lowercase.
@@ -90,6 +91,7 @@ def _by_script(sample: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def _valid_hint(hint: str | None) -> str | None:
     """The hint as an ISO 639-1 code, or None if it is not one.
 

@@ -208,8 +208,10 @@ class Lexicon:
                         continue
                     if end < length and _is_word(folded[end]):
                         continue
+                # Every entry that matches competes: several share an anchor
+                # ("data", "data breach*"), and the longest must win whatever
+                # the order they are listed in.
                 candidates.append((begin, -(end - begin), pattern.order, pattern))
-                break
         candidates.sort(key=lambda c: (c[0], c[1], c[2]))
         matches: list[LexiconMatch] = []
         taken_until = -1

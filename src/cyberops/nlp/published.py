@@ -19,9 +19,14 @@ A short line near the top holding only a weekday and a date, with no time
 and no cue, is what a site prints as *today* in its header; it is refused.
 
 Cue words, weekday names and the order of numeric dates are data:
-``patterns/<lang>/dates.json``. Only cheap regexes scan the text; dateparser
-(slow, but it knows month names in every language) sees only the few short
-strings the regexes picked out.
+``patterns/<lang>/dates.json``.
+
+This runs on every article of a news stream, relevant or not, so it must cost
+a scan: a line is searched for cues and dates only when it holds something
+that can be part of a full date (four digits in a row, or 1.2.34), month
+names are looked for only just before a plausible year, and dateparser (slow,
+but it knows month names in every language) reads each month word once per
+language: the answer is cached on the date with its numbers replaced.
 """
 
 from __future__ import annotations
@@ -56,7 +61,21 @@ _DATELINE_WORDS = 6
 _WORDED_DATE_REST = 6
 # Plausible publication years for online news.
 _FIRST_YEAR = 1990
+# A date written with a month name ends this close after its first character
+# ("15 de septiembre de 2018" is 23); the worded patterns look no further back
+# from a year than this.
+_WORDED_REACH = 40
+# Stand-ins for the day and the year when dateparser reads a month word: a day
+# above 12 cannot be taken for a month, and the year is valid in every calendar.
+_PROBE_DAY, _PROBE_YEAR = "15", "2001"
 
+# Every full date below holds four digits in a row or a 1.2.34-shaped number:
+# lines without one are skipped before any costlier pattern runs.
+# (Written to start with \d, so that the regex engine can skip ahead to digits.)
+_MAY_HOLD_DATE = re.compile(r"\d(?:\d{3}|[./-]\d{1,2}[./-]\d\d)")
+# The year that closes a date written with a month name ("5 May 2004", "Jun 06, 2017").
+_WORDED_YEAR = re.compile(r"\s(\d{4})(?!\d)")
+_SENTENCE_END = (".", "!", "?", "。")
 _TIME = re.compile(r"\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]\.?|Uhr|h|ч)?")
 # Not inside a reference number such as "2-6-27/2016-04-06-25".
 _ISO = re.compile(r"(?<![\d/-])(\d{4})-(\d{1,2})-(\d{1,2})(?!\d|-\d)")
@@ -131,10 +150,21 @@ def find_published(
 
 def _from_cue_lines(lines: list[str], lang: str | None) -> PublishedDate | None:
     cues = merged_cues()
+    # A cue counts only when a full date follows within the line, or on the next
+    # short line: lines where neither can hold a date are never searched for cues.
+    dated = [bool(_MAY_HOLD_DATE.search(line)) for line in lines]
+    candidates = [
+        index
+        for index, line in enumerate(lines)
+        if dated[index] or (index + 1 < len(lines) and dated[index + 1] and len(lines[index + 1]) <= 40)
+    ]
+    if not candidates:
+        return None
     for kind in (cues.published, cues.updated):
         pattern = _cue_pattern(kind)
-        for index, line in enumerate(lines):
-            for cue in pattern.finditer(line):
+        for index in candidates:
+            line = lines[index]
+            for cue in _cues_in(pattern, line):
                 if not _is_cue_line(line, cue.start()):
                     break
                 after = line[cue.end() : cue.end() + _CUE_REACH + 30]
@@ -147,12 +177,29 @@ def _from_cue_lines(lines: list[str], lang: str | None) -> PublishedDate | None:
     return None
 
 
+def _cues_in(pattern: re.Pattern[str], line: str) -> Iterator[re.Match[str]]:
+    """The cues of ``line`` in order; in prose only one opening the line can count.
+
+    Every cue word starts with a letter, so in a long line or a sentence (where a
+    cue after other letters is prose, see :func:`_is_cue_line`) the first letter
+    is the only place to look, and the rest of the line is not searched.
+    """
+    if len(line) <= _CUE_LINE_LENGTH and not line.rstrip().endswith(_SENTENCE_END):
+        yield from pattern.finditer(line)
+        return
+    first_letter = next((i for i, char in enumerate(line) if char.isalpha()), None)
+    if first_letter is not None:
+        cue = pattern.match(line, first_letter)
+        if cue:
+            yield cue
+
+
 def _is_cue_line(line: str, cue_start: int) -> bool:
     """Furniture, not prose: the line opens with the cue, or is short and is no
     sentence ("Указ ... опубликован в четверг, 27 июля 2017 года, на сайте.")."""
     if not any(char.isalpha() for char in line[:cue_start]):
         return True
-    return len(line) <= _CUE_LINE_LENGTH and not line.rstrip().endswith((".", "!", "?", "。"))
+    return len(line) <= _CUE_LINE_LENGTH and not line.rstrip().endswith(_SENTENCE_END)
 
 
 # -- 3. URL ---------------------------------------------------------------------
@@ -227,22 +274,23 @@ def _ends_dispatch(after: str, markers: tuple[str, ...]) -> bool:
 def _full_dates(text: str, lang: str | None) -> Iterator[tuple[int, int, str, bool]]:
     """(start, end, ISO date, written with a month name) of every complete
     date in ``text``, in text order."""
+    first = _MAY_HOLD_DATE.search(text)
+    if first is None:
+        return
+    # No numeric date starts more than one character before the first digits
+    # that may hold one, so the costlier patterns start searching there.
+    origin = max(0, first.start() - 1)
     found: list[tuple[int, int, str, bool]] = []
-    for pattern in (_ISO, _CJK):
-        for match in pattern.finditer(text):
+    for pattern in (_ISO, _CJK) if "年" in text or "년" in text else (_ISO,):
+        for match in pattern.finditer(text, origin):
             iso = _iso_from_parts(match[1], match[2], match[3])
             if iso:
                 found.append((match.start(), match.end(), iso, False))
-    for match in _NUMERIC.finditer(text):
+    for match in _NUMERIC.finditer(text, origin):
         iso = _iso_from_numeric(match[1], match[3], match[4], match[2], lang)
         if iso:
             found.append((match.start(), match.end(), iso, False))
-    for pattern, order in ((_DAY_MONTH_YEAR, "DMY"), (_MONTH_DAY_YEAR, "MDY")):
-        for match in pattern.finditer(text):
-            day, year = (match[1], match[3]) if order == "DMY" else (match[2], match[3])
-            iso = _parse_with_month_name(match.group(0), int(day), int(year), order, lang)
-            if iso:
-                found.append((match.start(), match.end(), iso, True))
+    found.extend(_worded_dates(text, lang))
     found.sort()
     # One date written two ways overlaps itself; keep the first reading.
     last_end = -1
@@ -250,6 +298,37 @@ def _full_dates(text: str, lang: str | None) -> Iterator[tuple[int, int, str, bo
         if start >= last_end:
             yield start, end, iso, worded
             last_end = end
+
+
+def _worded_dates(text: str, lang: str | None) -> set[tuple[int, int, str, bool]]:
+    """Dates written with a month name, looked for only just before a plausible year."""
+    found: set[tuple[int, int, str, bool]] = set()
+    last_year = dt.date.today().year + 1
+    for year_match in _WORDED_YEAR.finditer(text):
+        if not _FIRST_YEAR <= int(year_match[1]) <= last_year:
+            continue
+        window = (max(0, year_match.start() - _WORDED_REACH), year_match.end())
+        for pattern, order in ((_DAY_MONTH_YEAR, "DMY"), (_MONTH_DAY_YEAR, "MDY")):
+            for match in pattern.finditer(text, *window):
+                iso = _read_worded(match, order, lang)
+                if iso:
+                    found.add((match.start(), match.end(), iso, True))
+    return found
+
+
+def _read_worded(match: re.Match[str], order: str, lang: str | None) -> str | None:
+    day_group = 1 if order == "DMY" else 2
+    day, year = match[day_group], match[3]
+    if not _FIRST_YEAR <= int(year) <= dt.date.today().year + 1:
+        return None
+    # The month word is what dateparser is needed for; the numbers are known.
+    # Asking with stand-in numbers lets one answer serve every date of that month.
+    start = match.start()
+    (day_start, day_end), (year_start, year_end) = match.span(day_group), match.span(3)
+    text = match.string
+    probe = text[start:day_start] + _PROBE_DAY + text[day_end:year_start] + _PROBE_YEAR + text[year_end : match.end()]
+    month = _month_of(probe, order, lang)
+    return _iso_from_parts(year, str(month), day) if month else None
 
 
 def _iso_from_parts(year: str, month: str, day: str) -> str | None:
@@ -289,23 +368,33 @@ def _iso_from_numeric(first: str, second: str, year: str, separator: str, lang: 
 
 
 @lru_cache(maxsize=4096)
-def _parse_with_month_name(text: str, day: int, year: int, order: str, lang: str | None) -> str | None:
-    """Read "15 février 2018" or "Jun 06, 2017" with dateparser, or None.
+def _month_of(probe: str, order: str, lang: str | None) -> int | None:
+    """The month dateparser reads in ``probe`` ("15 février 2001"), or None.
 
     The regex already fixed day and year; dateparser must agree with both, so
-    a word that only looks like a month ("19 hackers 2024") is refused.
+    a word that only looks like a month ("15 hackers 2001") is refused.
     """
     import dateparser
 
     settings = {"REQUIRE_PARTS": ["day", "month", "year"], "DATE_ORDER": order, "PREFER_LOCALE_DATE_ORDER": False}
     languages = [lang] if lang and lang in _dateparser_languages() else None
     try:
-        parsed = dateparser.parse(text, languages=languages, settings=settings)
+        parsed = dateparser.parse(probe, languages=languages, settings=settings)
     except (ValueError, OverflowError):
         return None
-    if parsed is None or parsed.day != day or parsed.year != year:
+    if parsed is None or parsed.day != int(_PROBE_DAY) or parsed.year != int(_PROBE_YEAR):
         return None
-    return _iso_from_parts(str(year), str(parsed.month), str(day))
+    return parsed.month
+
+
+def prepare(lang: str | None) -> None:
+    """Load dateparser and its data for ``lang`` now rather than on the first worded date.
+
+    Importing dateparser and reading one language's data cost tens of milliseconds,
+    once per process and language; a benchmark or a worker pays it while loading.
+    """
+    for order in ("DMY", "MDY"):
+        _month_of(f"{_PROBE_DAY} 1 {_PROBE_YEAR}", order, lang)
 
 
 @cache

@@ -78,6 +78,10 @@ class RelevanceScanner:
         self._lexicons = lexicons or LexiconCache()
 
     def scan(self, text: str, lang: str | None, kb_hits: int = 0) -> RelevanceResult:
+        return self.decide(self.cues(text, lang), len(text), kb_hits)
+
+    def cues(self, text: str, lang: str | None) -> list[Cue]:
+        """The cues that count (steps 1–3), in text order, weighted by position."""
         rule = self.rule
         matches = self._lexicons.get(LEXICON_NAME, lang).scan(text)
         strong = [m for m in matches if m.group == "strong"]
@@ -87,12 +91,20 @@ class RelevanceScanner:
             if match.group == "weak" and (strong or _near(context_starts, match, rule.context_window)):
                 counted.append(match)
         counted.sort(key=lambda m: m.start)
-        cues = [
+        return [
             Cue(m.start, m.end, m.text, m.weight * (rule.head_factor if m.start < rule.head_chars else 1.0))
             for m in counted
         ]
+
+    def decide(self, cues: list[Cue], length: int, kb_hits: int = 0) -> RelevanceResult:
+        """Steps 4–5: add the knowledge-base hits, correct for length, compare with the threshold.
+
+        Called with ``kb_hits=rule.kb_cap`` it tells whether an article could be relevant
+        at all, before the knowledge base is scanned: the KB adds at most that much.
+        """
+        rule = self.rule
         raw = sum(c.weight for c in cues) + rule.kb_weight * min(max(kb_hits, 0), rule.kb_cap)
-        length_factor = math.sqrt(max(len(text), rule.reference_chars) / rule.reference_chars)
+        length_factor = math.sqrt(max(length, rule.reference_chars) / rule.reference_chars)
         score = raw / length_factor
         return RelevanceResult(score >= rule.threshold, round(score, 3), cues)
 

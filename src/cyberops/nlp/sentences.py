@@ -1,8 +1,10 @@
 """A cheap, language-independent sentence splitter.
 
 The parser only sees the sentences worth parsing, so sentences are cut
-before spaCy runs: on ., !, ?, … and their CJK and Arabic forms followed by
-space, and on line breaks (flattened pages put one paragraph per line).
+before spaCy runs: on ., !, ?, … followed by space; on the CJK full stops
+(。！？｡), the Arabic question mark ؟, the Urdu/Persian full stop ۔ and the
+Devanagari danda । with or without space; and on line breaks (flattened
+pages put one paragraph per line).
 Abbreviations like "U.S." or "Mr." and initials do not end a sentence.
 """
 
@@ -15,7 +17,7 @@ from cyberops.record import Span
 # A sentence ends at terminal punctuation (with any closing quotes) followed by
 # white space, at a CJK full stop, or at a line break.
 _BOUNDARY = re.compile(
-    r"""(?:(?<=[.!?…])(?P<q1>["'»”’)\]]*)\s+)|(?:(?<=[。！？؟])(?P<q2>["'»”’」』)]*))|(?:\s*\n\s*)""",
+    r"""(?:(?<=[.!?…])(?P<q1>["'»”’)\]]*)\s+)|(?:(?<=[。！？｡؟۔।])(?P<q2>["'»”’」』）)]*))|(?:\s*\n\s*)""",
 )
 # Tokens that end in a period without ending the sentence.
 _ABBREVIATION = re.compile(

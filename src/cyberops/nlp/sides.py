@@ -21,11 +21,10 @@ from cyberops.nlp.mentions import Mention, SentenceView
 NEAR = 32
 _WORD = re.compile(r"[\w']+")
 _CLAUSE_BREAK = ',;:.«»"“”()'
-# Attribution cues that are not verbs: their clause's subject is the accused
-# ("the SVR was behind the hack", "the group is linked to Beijing").
-_SUBJECT_SIDE_CUES = re.compile(
-    r"\b(?:behind|responsible|linked|tied|connected|associated|derrière|responsables?|liée?s?)\b", re.I
-)
+_SUBJECT_DEPS = ("nsubj", "nsubjpass", "nsubj:pass")
+_PASSIVE_SUBJECT_DEPS = ("nsubjpass", "nsubj:pass")
+# Parts of speech that cannot stand between a state adjective and the noun it qualifies.
+_PHRASE_BREAKERS = frozenset({"ADP", "PRON", "SCONJ", "DET"})
 
 
 def _between(sentence: SentenceView, left_end: int, right_start: int) -> str | None:
@@ -44,13 +43,19 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
         # Where adjectives follow the noun, "Copenhague accuse les services" is a
         # subject and its verb, not a state qualifying a noun.
         limit = 0 if sentence.adjectives_follow_noun else 2
-        return between is not None and len(_WORD.findall(between)) <= limit
+        if between is None or len(_WORD.findall(between)) > limit:
+            return False
+        # "the U.S. charged seven hackers", "the EU for involvement": a verb or a
+        # preposition between them ends the noun phrase.
+        return not _has_finite_verb(sentence, mention.end, cue.start, breaking=_PHRASE_BREAKERS)
     if mention.start >= cue.end:
         # noun … state: "pirates (informatiques) russes", "hackers from Russia"
         between = _between(sentence, cue.end, mention.start)
         if between is None:
             return False
         words = [w.casefold() for w in _WORD.findall(between)]
+        if _has_finite_verb(sentence, cue.end, mention.start):
+            return False
         if sentence.adjectives_follow_noun and len(words) <= 2:
             return True
         return 1 <= len(words) <= 2 and words[0] in sentence.linking_words
@@ -58,26 +63,40 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
 
 
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:
+    return qualified_as_actor(sentence, mention) or is_clause_subject_of_attribution(sentence, mention)
+
+
+def qualified_as_actor(sentence: SentenceView, mention: Mention) -> bool:
+    """ "Russian hackers", "linked to China": the words next to the mention make it a perpetrator."""
     # Only a state term qualifies a noun ("Russian hackers"); an organization
     # standing next to one ("the Foreign Ministry over hacker attacks") does not.
     if mention.kind == "state" and any(modifies(sentence, mention, cue) for cue in sentence.cues.get("actor_noun", [])):
         return True
-    # "linked to China", "backed by Iran", "attributed the attack to the GRU"
-    if any(
+    return qualified_by_attribution(sentence, mention)
+
+
+def qualified_by_attribution(sentence: SentenceView, mention: Mention) -> bool:
+    """ "linked to China", "backed by Iran", "attributed the attack to the GRU"; not the
+    subject that follows its verb ("comme l'en a accusé le Royaume-Uni")."""
+    return any(
         cue.end <= mention.start
         and mention.start - cue.end <= NEAR
         and _between(sentence, cue.end, mention.start) is not None
+        and not _is_subject_of(sentence, mention, cue)
+        and not _is_agent_of(sentence, mention, cue)
         for cue in sentence.cues.get("attribution", [])
-    ):
-        return True
-    return is_clause_subject_of_attribution(sentence, mention)
+    )
 
 
 def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -> bool:
-    """ "The SVR was behind the hack": the subject of a clause holding a non-verbal attribution cue."""
-    cues = [c for c in sentence.cues.get("attribution", []) if _SUBJECT_SIDE_CUES.search(c.text)]
-    if not cues:
-        return False
+    """ "The SVR was behind the hack", "Russia launched cyberattacks", "North Korea was accused":
+    the subject of a clause whose verb or predicate puts its subject on the perpetrators' side."""
+    # A cue inside a name ("The Associated Press") is part of the name.
+    cues = [
+        c
+        for c in sentence.cues.get("accused_subject", [])
+        if not any(m.start <= c.start and c.end <= m.end for m in sentence.mentions if m.kind != "state")
+    ]
     doc = sentence.doc
     if doc is None:
         # Without a parse: the mention stands at most three words before the cue.
@@ -93,22 +112,72 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
         if span is None or len(span) == 0:
             continue
         verb = span.root
-        if verb.head.pos_ in ("NOUN", "PROPN") and verb.dep_ in ("prep", "amod", "acl", "nmod"):
+        if verb.head.pos_ in ("NOUN", "PROPN", "PRON") and verb.dep_ in ("prep", "amod", "acl", "nmod"):
             # "three groups behind the attacks": the accused is that noun, not the clause subject.
-            head = verb.head
-            low, high = offset + head.left_edge.idx, offset + head.right_edge.idx + len(head.right_edge.text)
-            if low <= mention.start and mention.end <= high:
+            if _inside_token(verb.head, offset, mention):
                 return True
             continue
-        while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
             verb = verb.head
         for child in verb.children:
-            if child.dep_ in ("nsubj", "nsubjpass", "nsubj:pass"):
-                low = offset + child.left_edge.idx
-                high = offset + child.right_edge.idx + len(child.right_edge.text)
-                if low <= mention.start and mention.end <= high:
-                    return True
+            if child.dep_ in _SUBJECT_DEPS and _inside_token(child, offset, mention):
+                return True
+    # "North Korea is accused by the Trump administration of ...": the passive
+    # subject of an accusing verb.
+    for cue in sentence.cues.get("attribution", []):
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        if span is None or len(span) == 0:
+            continue
+        for child in span.root.children:
+            if child.dep_ in _PASSIVE_SUBJECT_DEPS and child.pos_ != "PRON" and _inside_token(child, offset, mention):
+                return True
     return False
+
+
+def _inside_token(token: object, offset: int, mention: Mention) -> bool:
+    low = offset + token.left_edge.idx  # type: ignore[attr-defined]
+    high = offset + token.right_edge.idx + len(token.right_edge.text)  # type: ignore[attr-defined]
+    return low <= mention.start and mention.end <= high
+
+
+def _is_subject_of(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
+    """True when the parse makes ``mention`` the active subject of the verb in ``cue``."""
+    doc = sentence.doc
+    if doc is None:
+        return False
+    offset = sentence.span.start
+    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    if span is None or len(span) == 0:
+        return False
+    return any(c.dep_ == "nsubj" and _inside_token(c, offset, mention) for c in span.root.children)
+
+
+def _is_agent_of(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
+    """ "accusée par l'administration Trump": the agent of an accusing verb accuses. A cue that
+    holds its own preposition ("carried out by", "menée par") names the perpetrator instead."""
+    doc = sentence.doc
+    if doc is None:
+        return False
+    offset = sentence.span.start
+    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    if span is None or len(span) == 0:
+        return False
+    for child in span.root.children:
+        if child.dep_ in ("agent", "obl:agent") and _inside_token(child, offset, mention):
+            return offset + child.left_edge.idx >= cue.end
+    return False
+
+
+def _has_finite_verb(sentence: SentenceView, start: int, end: int, breaking: frozenset[str] = frozenset()) -> bool:
+    """A finite verb (or a word of the ``breaking`` parts of speech) between two offsets."""
+    doc = sentence.doc
+    if doc is None or end <= start:
+        return False
+    offset = sentence.span.start
+    return any(
+        start <= offset + t.idx < end and (t.pos_ == "AUX" or t.pos_ in breaking or "VerbForm=Fin" in str(t.morph))
+        for t in doc  # type: ignore[attr-defined]
+    )
 
 
 def is_victim(sentence: SentenceView, mention: Mention) -> bool:

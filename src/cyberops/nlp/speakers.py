@@ -11,18 +11,24 @@ taken instead.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cyberops.nlp.claim_cues import CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
-from cyberops.nlp.sides import is_actor, is_victim
+from cyberops.nlp.sides import is_actor, is_victim, qualified_as_actor
 from cyberops.record import Span
 
-_SUBJECT_DEPS = {"nsubj", "nsubjpass", "nsubj:pass", "csubj"}
+# Only an active subject speaks: the passive subject of "was accused" is the accused.
+_SUBJECT_DEPS = {"nsubj", "csubj"}
+_AGENT_DEPS = {"agent", "obl:agent"}
 # Verbs whose subject is a speaker: "said", "accused", "denied", "called for".
 _REPORTING_GROUPS = ("speech", "attribution", "denial", "denial_weak", "call")
+# Verbs whose subject speaks for itself (in-subject states are the speaker's, not the accused).
+_SPEAKER_VERB_GROUPS = ("speech", "denial", "denial_weak", "call")
 # Sentence-initial relative pronouns point at the noun they attach to.
 _RELATIVE_TAGS = {"WDT", "WP"}
+_CLAUSE_END = re.compile(r"[,;:.!?«»\"“”()]")
 
 
 @dataclass
@@ -46,28 +52,159 @@ class SpeakerMemory:
 
 
 def find_speaker(
-    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool = False
+    sentence: SentenceView,
+    cue: CueMatch,
+    memory: SpeakerMemory,
+    reporting_only: bool = False,
+    accused: Span | None = None,
 ) -> Speaker | None:
     """The speaker of ``cue``; ``None`` when the sentence does not say who speaks.
 
     With ``reporting_only`` (attributions), only the subject of a reporting or
     accusing verb counts: in "the White House said the SVR was behind the
     hack" the subject of "was" is the accused, the subject of "said" the speaker.
+    A subject that holds the ``accused`` span is never the speaker.
     """
+    found = find_speakers(sentence, cue, memory, reporting_only, accused)
+    return found[0] if found else None
+
+
+def find_speakers(
+    sentence: SentenceView,
+    cue: CueMatch,
+    memory: SpeakerMemory,
+    reporting_only: bool = False,
+    accused: Span | None = None,
+) -> list[Speaker]:
+    """Like :func:`find_speaker`, but "according to the police and US intelligence" gives two."""
     if sentence.doc is not None:
-        found = _speaker_from_parse(sentence, cue, memory, reporting_only)
+        found = _speaker_from_parse(sentence, cue, memory, reporting_only, accused)
         if found is not None:
-            return found
-    return _speaker_from_order(sentence, cue, memory)
+            return [found]
+    sources = source_speakers(sentence, accused)
+    if sources:
+        return sources
+    if sentence.doc is not None and reporting_only:
+        # The parse found no reporting verb above the accusation: word order would
+        # only guess (often the accused person himself); a quote may still continue.
+        return [memory.last] if memory.last is not None and _continues_quote(sentence) else []
+    found = _speaker_from_order(sentence, cue, memory, accused)
+    return [found] if found is not None else []
 
 
-def describe(sentence: SentenceView, span: Span) -> Speaker:
-    """Name, role and state of whoever is named inside ``span``."""
+def source_speakers(sentence: SentenceView, accused: Span | None = None) -> list[Speaker]:
+    """The sources named after "according to", "selon", "citing": one speaker per state they name.
+
+    The phrase runs from the cue to the next punctuation; media there ("selon
+    la presse américaine") speak for no state.
+    """
+    speakers: list[Speaker] = []
+    for phrase in _source_phrases(sentence):
+        if _holds_press(sentence, phrase):
+            speakers.append(Speaker(span=phrase, name=_text(sentence, phrase).strip(), state=None))
+            continue
+        named = [
+            m
+            for m in mentions_in(sentence.mentions, phrase.start, phrase.end)
+            if m.kind in ("person", "organization", "state") and not _overlaps(m, accused)
+        ]
+        states: set[str | None] = set()
+        for mention in named:
+            if mention.state in states:
+                continue
+            states.add(mention.state)
+            speakers.append(describe(sentence, _phrase_of(sentence, mention, phrase), explicit=True))
+        if not named and _holds_media(sentence, phrase):
+            speakers.append(Speaker(span=phrase, name=_text(sentence, phrase).strip(), state=None))
+    return speakers
+
+
+def in_source_phrase(sentence: SentenceView, mention: Mention) -> bool:
+    """ "selon le renseignement américain": a state named as a source is not accused there."""
+    return any(p.start <= mention.start and mention.end <= p.end for p in _source_phrases(sentence))
+
+
+def in_speaker_subject(sentence: SentenceView, mention: Mention) -> bool:
+    """The mention sits in the subject of a verb of speech, denial, call or response, next to a
+    named person or body ("Berger, on behalf of the German government, condemned ...")."""
+    doc = sentence.doc
+    if doc is None:
+        return False
+    offset = sentence.span.start
+    for group, cues in sentence.cues.items():
+        if group not in _SPEAKER_VERB_GROUPS and not group.startswith("response_"):
+            continue
+        for cue in cues:
+            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+            if span is None or len(span) == 0 or span.root.pos_ not in ("VERB", "AUX"):
+                continue
+            for child in span.root.children:
+                if child.dep_ not in _SUBJECT_DEPS:
+                    continue
+                subject = _subtree_span(child, offset)
+                if not (subject.start <= mention.start and mention.end <= subject.end):
+                    continue
+                others = mentions_in(sentence.mentions, subject.start, subject.end)
+                if any(m.kind in ("person", "organization") and m != mention for m in others):
+                    return True
+    return False
+
+
+def _source_phrases(sentence: SentenceView) -> list[Span]:
+    offset = sentence.span.start
+    phrases = []
+    for cue in sentence.cues.get("source", []):
+        rest = sentence.text[cue.end - offset :]
+        stop = _CLAUSE_END.search(rest)
+        length = min(stop.start() if stop else len(rest), 80)
+        phrases.append(Span(cue.end, cue.end + length))
+    return phrases
+
+
+def _phrase_of(sentence: SentenceView, mention: Mention, within: Span) -> Span:
+    """The noun phrase of ``mention`` inside ``within``: "la police nippone", not just "nippone"."""
+    doc = sentence.doc
+    if doc is None:
+        return Span(mention.start, mention.end)
+    offset = sentence.span.start
+    span = doc.char_span(mention.start - offset, mention.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    if span is None or len(span) == 0:
+        return Span(mention.start, mention.end)
+    token = span.root
+    # Climb to the noun the mention qualifies, staying inside the source phrase.
+    while token.dep_ in ("amod", "compound", "nmod", "poss", "flat", "flat:name") and token.head.i != token.i:
+        head = token.head
+        if not within.start <= offset + head.idx < within.end:
+            break
+        token = head
+    # The noun with its own modifiers, without the coordinated nouns ("... et le renseignement américain").
+    words = [token]
+    for child in token.children:
+        if child.dep_ not in ("cc", "conj", "punct"):
+            words.extend(child.subtree)
+    left = max(min(t.idx for t in words), within.start - offset)
+    right = min(max(t.idx + len(t.text) for t in words), within.end - offset)
+    if right <= left:
+        return Span(mention.start, mention.end)
+    return Span(offset + left, offset + right)
+
+
+def describe(sentence: SentenceView, span: Span, explicit: bool = False) -> Speaker:
+    """Name, role and state of whoever is named inside ``span``.
+
+    ``explicit``: the span is known to name the speaker (it follows "according
+    to" or "a déclaré"); "le renseignement américain", "le ministère allemand"
+    speak there, whatever the words around them suggest elsewhere.
+    """
     # "groups associated with Russian intelligence": the state there is accused, not speaking.
     inside = [
         m
         for m in mentions_in(sentence.mentions, span.start, span.end)
-        if not is_actor(sentence, m) and not (m.kind == "state" and m.form == "demonym" and is_victim(sentence, m))
+        if explicit
+        or not (
+            qualified_as_actor(sentence, m)
+            or (m.kind == "state" and m.form == "demonym" and is_victim(sentence, m))
+        )
     ]
     persons = [m for m in inside if m.kind == "person"]
     bodies = [m for m in inside if m.kind == "organization" and m.state]
@@ -97,11 +234,14 @@ def _informative(sentence: SentenceView, span: Span) -> bool:
 
 def _reporting(sentence: SentenceView, token: object) -> bool:
     start = sentence.span.start + token.idx  # type: ignore[attr-defined]
+    # "was behind", "launched": their subject is the accused, not a speaker.
+    if any(c.start <= start < c.end for c in sentence.cues.get("accused_subject", [])):
+        return False
     return any(c.start <= start < c.end for group in _REPORTING_GROUPS for c in sentence.cues.get(group, []))
 
 
 def _speaker_from_parse(
-    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool
+    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool, accused: Span | None
 ) -> Speaker | None:
     doc = sentence.doc
     offset = sentence.span.start
@@ -115,47 +255,72 @@ def _speaker_from_parse(
     inherit = False
     while token.i not in seen:
         seen.add(token.i)
-        if reporting_only and _reporting(sentence, token) and not any(c.dep_ in _SUBJECT_DEPS for c in token.children):
+        reporting = _reporting(sentence, token)
+        if reporting_only and reporting and not any(c.dep_ in _SUBJECT_DEPS for c in token.children):
             inherit = True
-        if reporting_only and not inherit and not _reporting(sentence, token):
-            if (
-                token.dep_ in ("acl", "relcl")
-                and _reporting(sentence, token) is False
-                and _is_media(sentence, token.head, offset)
-            ):
+        if reporting_only and not inherit and not reporting:
+            if token.dep_ in ("acl", "relcl") and _is_media(sentence, token.head, offset):
                 return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
-            if token.head is token:
+            if token.head.i == token.i:
                 break
             token = token.head
             continue
         if token.dep_ in ("acl",) and _is_media(sentence, token.head, offset):
             # "media reports claiming that ...": the reports speak.
             return Speaker(span=_subtree_span(token.head, offset), name=token.head.text)
-        for child in token.children:
-            if child.dep_ not in _SUBJECT_DEPS:
-                continue
-            if child.pos_ == "PRON":
-                if _is_relative(child) and token.head is not token:
-                    antecedent = token.head
-                    span = _subtree_span(antecedent, offset)
-                    if _informative(sentence, span):
-                        return describe(sentence, span)
-                    if _is_media(sentence, antecedent, offset):
-                        return Speaker(span=span, name=antecedent.text)
-                    continue
-                # "she added", "a-t-elle souligné" continue the last named speaker.
-                if memory.last is not None and _is_speaker_pronoun(sentence, child, offset):
-                    return memory.last
-                continue
-            span = _subtree_span(child, offset)
-            if _informative(sentence, span):
-                return describe(sentence, span)
-            if _is_media(sentence, child, offset):
-                # "reports say", "des rapports qui avancent": an unnamed source.
-                return Speaker(span=span, name=child.text)
-        if token.head is token:
+        found = _speaker_among_children(sentence, token, memory, accused, agents=reporting)
+        if found is not None:
+            return found
+        if token.head.i == token.i:
             break
         token = token.head
+    return None
+
+
+def _speaker_among_children(
+    sentence: SentenceView, token: object, memory: SpeakerMemory, accused: Span | None, agents: bool
+) -> Speaker | None:
+    """The speaker named by the subject of ``token`` (or, for "accused by X", by its agent)."""
+    offset = sentence.span.start
+    for child in token.children:  # type: ignore[attr-defined]
+        if agents and child.dep_ in _AGENT_DEPS:
+            span = _subtree_span(child, offset)
+            if _overlaps_span(span, accused):
+                continue
+            if _is_press(sentence, child, offset):
+                return Speaker(span=span, name=_text(sentence, span).strip(), state=None)
+            if _informative(sentence, span):
+                return describe(sentence, span)
+            continue
+        if child.dep_ not in _SUBJECT_DEPS:
+            continue
+        if child.pos_ == "PRON":
+            if _is_relative(child) and token.head.i != token.i:  # type: ignore[attr-defined]
+                antecedent = token.head  # type: ignore[attr-defined]
+                span = _subtree_span(antecedent, offset)
+                if _overlaps_span(span, accused):
+                    continue
+                if _informative(sentence, span):
+                    return describe(sentence, span)
+                if _is_media(sentence, antecedent, offset):
+                    return Speaker(span=span, name=antecedent.text)
+                continue
+            # "she added", "a-t-elle souligné" continue the last named speaker.
+            if memory.last is not None and _is_speaker_pronoun(sentence, child, offset):
+                return memory.last
+            continue
+        span = _subtree_span(child, offset)
+        if _overlaps_span(_full_span(child, offset), accused):
+            # "the SVR was behind the hack": the subject is the accused; the speaker is further up.
+            continue
+        if _is_press(sentence, child, offset):
+            # "les médias américains ont rapporté": the press speaks for no state.
+            return Speaker(span=span, name=_text(sentence, span).strip(), state=None)
+        if _informative(sentence, span):
+            return describe(sentence, span)
+        if _is_media(sentence, child, offset):
+            # "reports say", "des rapports qui avancent": an unnamed source.
+            return Speaker(span=span, name=child.text)
     return None
 
 
@@ -173,6 +338,52 @@ def _is_media(sentence: SentenceView, token: object, offset: int) -> bool:
     return any(c.start <= start < c.end for c in sentence.cues.get("media_source", []))
 
 
+def _is_press(sentence: SentenceView, token: object, offset: int) -> bool:
+    """The head noun of ``token``'s phrase is a press word ("media", "presse")."""
+    head = token
+    # "by the media" / "par la presse": look through the preposition to its noun.
+    objects = [c for c in head.children if c.dep_ in ("pobj", "obj")]  # type: ignore[attr-defined]
+    if head.pos_ == "ADP" and objects:  # type: ignore[attr-defined]
+        head = objects[0]
+    start = offset + head.idx  # type: ignore[attr-defined]
+    return any(c.start <= start < c.end for c in sentence.cues.get("press", []))
+
+
+def _holds_press(sentence: SentenceView, span: Span) -> bool:
+    """The first noun of a source phrase is a press word: "selon la presse américaine"."""
+    press = [c for c in sentence.cues.get("press", []) if span.start <= c.start < span.end]
+    if not press:
+        return False
+    named = [m for m in mentions_in(sentence.mentions, span.start, span.end) if m.kind != "state"]
+    return not any(m.start < press[0].start for m in named)
+
+
+def _holds_media(sentence: SentenceView, span: Span) -> bool:
+    return any(span.start <= c.start < span.end for c in sentence.cues.get("media_source", []))
+
+
+def _text(sentence: SentenceView, span: Span) -> str:
+    return sentence.text[span.start - sentence.span.start : span.end - sentence.span.start]
+
+
+def _overlaps(mention: Mention, span: Span | None) -> bool:
+    return span is not None and mention.start < span.end and span.start < mention.end
+
+
+def _overlaps_span(span: Span, other: Span | None) -> bool:
+    return other is not None and span.start < other.end and other.start < span.end
+
+
+def _full_span(token: object, offset: int) -> Span:
+    left, right = token.left_edge, token.right_edge  # type: ignore[attr-defined]
+    return Span(offset + left.idx, offset + right.idx + len(right.text))
+
+
+def phrase_span(token: object, offset: int) -> Span:
+    """The phrase of ``token`` cut to a dozen tokens around it (not its clauses)."""
+    return _subtree_span(token, offset)
+
+
 def _subtree_span(token: object, offset: int) -> Span:
     # Limit the subject to its first dozen tokens: a subject with a long relative
     # clause would otherwise swallow the states it is talking about.
@@ -184,13 +395,27 @@ def _subtree_span(token: object, offset: int) -> Span:
     return Span(offset + first.idx, offset + last.idx + len(last.text))
 
 
-def _speaker_from_order(sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory) -> Speaker | None:
-    named = [m for m in sentence.mentions if m.kind in ("person", "organization", "state")]
-    # "..., said X" / "selon X": the first name after a reporting verb.
+def _speaker_from_order(
+    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, accused: Span | None = None
+) -> Speaker | None:
+    """Without a parse: the name after a reporting verb that follows the cue, else the nearest
+    name before the cue that is neither accused nor a victim ("Der BND wirft Russland vor")."""
+    candidates = [
+        m for m in sentence.mentions if m.kind in ("person", "organization", "state") and not _overlaps(m, accused)
+    ]
+    # "..., a déclaré le ministère allemand": right after a reporting verb, "ministère" is
+    # the speaker even though it is also a word for victims.
     for speech in sentence.cues.get("speech", []):
-        after = [m for m in named if m.start >= speech.end and m.start - speech.end < 60]
-        if after and speech.start > cue.start:
-            return describe(sentence, Span(after[0].start, after[0].end))
+        if speech.start <= cue.start:
+            continue
+        after = [
+            m
+            for m in candidates
+            if m.start >= speech.end and m.start - speech.end < 60 and not qualified_as_actor(sentence, m)
+        ]
+        if after and _between_clear(sentence, speech.end, after[0].start):
+            return describe(sentence, Span(after[0].start, after[0].end), explicit=True)
+    named = [m for m in candidates if not is_actor(sentence, m) and not is_victim(sentence, m)]
     before = [m for m in named if m.end <= cue.start]
     if before:
         # Prefer a person or body over a bare state term close to the cue.
@@ -200,6 +425,12 @@ def _speaker_from_order(sentence: SentenceView, cue: CueMatch, memory: SpeakerMe
     if memory.last is not None and _continues_quote(sentence):
         return memory.last
     return None
+
+
+def _between_clear(sentence: SentenceView, start: int, end: int) -> bool:
+    """No sentence-internal break between two offsets (a name after "said," still counts)."""
+    offset = sentence.span.start
+    return not re.search(r"[;.!?«»\"“”()]", sentence.text[start - offset : end - offset])
 
 
 def _continues_quote(sentence: SentenceView) -> bool:

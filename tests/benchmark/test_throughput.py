@@ -68,6 +68,7 @@ def test_documents_suites_report_speed_memory_and_the_bare_model(corpus: Path) -
     (run,) = news["runs"]
     assert run["engine"] == "cyberops" and run["documents"] == 4 and run["failed"] == 0
     assert run["docs_per_second"] > 0 and run["peak_rss_mb"] > 0 and run["load_seconds"] >= 0
+    assert run["cpu_seconds"] > 0 and run["docs_per_cpu_second"] > 0
     relevant = report["suites"]["relevant"]
     assert relevant["documents"] == 3  # the dev article marked irrelevant is left out
     assert {r["engine"] for r in relevant["runs"]} == {"cyberops", "spacy"}

@@ -150,3 +150,65 @@ def test_seed_page_loses_its_furniture_and_keeps_its_body() -> None:
     assert len(body) == 6
     for paragraph in body:
         assert paragraph in kept
+
+
+_LEAD = (
+    "Investigators said on Monday that the intrusion into the water utility's network had been contained, "
+    "and that no customer data had been taken.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        pytest.param("Engineers inspect the control room. Photo: Jane Doe/Wire Service", id="label-colon-near-end"),
+        pytest.param("The minister arrives at the summit. (AFP)", id="agency-in-parentheses-ends-line"),
+        pytest.param("The minister arrives at the summit. Reuters", id="agency-ends-line"),
+        pytest.param("外交部发言人在记者会上。图片来自外交部网站", id="cjk-credit-suffix"),
+    ],
+)
+def test_captions_with_credits_are_dropped(caption: str) -> None:
+    text = clean_text(_LEAD + caption + "\n\n" + _LEAD.replace("Monday", "Tuesday")).text
+    assert caption not in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("Officials said the attack, first reported by Reuters, had been stopped.", id="agency-mid-line"),
+        pytest.param("The ministry wrote: systems were restored within the same afternoon, officials said.",
+                     id="colon-far-from-end"),
+    ],
+)  # fmt: skip
+def test_body_lines_that_only_mention_a_credit_word_stay(line: str) -> None:
+    assert line in clean_text(_LEAD + line + "\n\n" + _LEAD.replace("Monday", "Tuesday")).text
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        pytest.param("Hackers hit the city's payroll system", "HACKERS HIT THE CITY'S PAYROLL SYSTEM!", id="ascii"),
+        pytest.param("Хакеры атаковали систему выплат города", "ХАКЕРЫ атаковали систему выплат города…",
+                     id="non-ascii"),
+    ],
+)  # fmt: skip
+def test_repeat_ignores_case_and_punctuation(first: str, again: str) -> None:
+    text = clean_text(f"{first}\n\n{_LEAD}{again}\n\n{_LEAD.replace('Monday', 'Tuesday')}").text
+    assert again not in text
+    assert text.startswith(first)
+
+
+def test_headline_is_chosen_between_two_candidates_by_the_body() -> None:
+    raw = (
+        "Weather and traffic for the region today\n\n"
+        "Ransomware halts hospital payroll systems\n\n"
+        "A ransomware attack halted the payroll systems of the regional hospital, which said it would pay "
+        "staff by hand this month while the halted systems were rebuilt."
+    )
+    assert clean_text(raw).title == "Ransomware halts hospital payroll systems"
+
+
+def test_repeat_detection_works_beside_characters_outside_the_basic_plane() -> None:
+    headline = "Hackers leak the city's payroll files 🔓"
+    text = clean_text(f"{headline}\n\n{_LEAD}{headline.upper()}\n\n{_LEAD.replace('Monday', 'Tuesday')}").text
+    assert text.count("payroll files") == 1

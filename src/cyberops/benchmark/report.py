@@ -35,7 +35,8 @@ def _documents_table(name: str, suite: dict[str, Any]) -> Table:
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
-    for header in ("engine", "workers", "docs/s", "docs/s/worker", "seconds", "load s", "peak MB/worker", "relevant"):
+    headers = ("engine", "workers", "docs/s", "docs/s/worker", "docs/CPU-s", "seconds", "load s", "peak MB/worker")
+    for header in (*headers, "relevant"):
         table.add_column(header, justify="left" if header == "engine" else "right")
     for run in suite["runs"]:
         table.add_row(
@@ -43,6 +44,7 @@ def _documents_table(name: str, suite: dict[str, Any]) -> Table:
             str(run["workers"]),
             _number(run["docs_per_second"]),
             _number(run["docs_per_second_per_worker"]),
+            _number(run.get("docs_per_cpu_second")),
             f"{run['seconds']:.2f}",
             f"{run['load_seconds']:.1f}",
             f"{run['peak_rss_mb']:.0f}",

@@ -125,6 +125,43 @@ def _register_bench() -> None:
 _register_bench()
 
 
+def _register_exports() -> None:
+    from cyberops.cli.export_commands import export_app, import_app
+
+    app.add_typer(export_app, name="export")
+    app.add_typer(import_app, name="import")
+
+
+_register_exports()
+
+
+def _register_store() -> None:
+    from cyberops.cli.store_commands import register
+
+    register(app)
+
+
+_register_store()
+
+
+def _register_batch() -> None:
+    from cyberops.cli.batch_commands import register
+
+    register(app)
+
+
+_register_batch()
+
+
+def _register_web() -> None:
+    from cyberops.cli.web_commands import register
+
+    register(app)
+
+
+_register_web()
+
+
 @kb_app.command("build")
 def kb_build() -> None:
     """Compile the knowledge base into its cached artifact (done on first use otherwise)."""

@@ -9,7 +9,8 @@ fragments. A group names one role a word can play in a claim:
   speaker ("the SVR *was behind*", "Russia *launched* cyberattacks"),
 - ``actor_noun`` / ``victim_marker`` / ``victim_noun`` place a state on the
   accused or on the victim side,
-- ``response_<measure>`` for each measure of RECORD.md,
+- ``response_<measure>`` for each measure of RECORD.md, and ``response_target``
+  (prepositions after which a state is what a measure targets: "gegen", "против"),
 - ``admission``, ``cooperation`` + ``call``, ``unnamed_states``,
   ``misconduct`` (what a counter-accusation must be about), ``speech``
   (reporting verbs that introduce a speaker), ``source`` (prepositions that
@@ -53,6 +54,7 @@ GROUPS: tuple[str, ...] = (
     "response_protest",
     "response_retaliation",
     "response_other",
+    "response_target",
     "admission",
     "cooperation",
     "call",
@@ -69,7 +71,9 @@ GROUPS: tuple[str, ...] = (
 
 # Each response group and the measure of RECORD.md it stands for.
 RESPONSE_MEASURES: dict[str, str] = {
-    group: group.removeprefix("response_") for group in GROUPS if group.startswith("response_")
+    group: group.removeprefix("response_")
+    for group in GROUPS
+    if group.startswith("response_") and group != "response_target"
 }
 # Groups that make a sentence worth a dependency parse: someone claims something there.
 PARSE_GROUPS: tuple[str, ...] = (
@@ -109,6 +113,8 @@ class ClaimCues:
         self.adjectives_follow_noun: bool = bool(options.get("adjectives_follow_noun", False))
         # Words that may join a noun to a state after it: "hackers from Russia".
         self.linking_words: frozenset[str] = frozenset(w.casefold() for w in options.get("linking_words", []))
+        # Verb-subject-object order: a verb that opens its clause is followed by its subject.
+        self.verb_first: bool = bool(options.get("verb_first", False))
 
     def __bool__(self) -> bool:
         return bool(self._groups)

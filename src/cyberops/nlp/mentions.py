@@ -46,6 +46,8 @@ class SentenceView:
     # Word-order facts of the language (from its claims.json options).
     adjectives_follow_noun: bool = False
     linking_words: frozenset[str] = frozenset()
+    # Verbs open their clause and their subject follows (Arabic: "اتهم الوزير إسرائيل").
+    verb_first: bool = False
 
     def has(self, group: str) -> bool:
         return bool(self.cues.get(group))

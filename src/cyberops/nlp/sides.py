@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from cyberops.nlp.claim_cues import CueMatch
+from cyberops.nlp.claim_cues import RESPONSE_MEASURES, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
 
 # How far (in characters) a cue word may stand from a state term to qualify it.
@@ -25,6 +25,17 @@ _SUBJECT_DEPS = ("nsubj", "nsubjpass", "nsubj:pass")
 _PASSIVE_SUBJECT_DEPS = ("nsubjpass", "nsubj:pass")
 # Parts of speech that cannot stand between a state adjective and the noun it qualifies.
 _PHRASE_BREAKERS = frozenset({"ADP", "PRON", "SCONJ", "DET"})
+# Without a parse, a cue of these groups between a state and a noun is a verb: it ends the
+# noun phrase ("China dementiert Spionagevorwürfe" is not "Chinese accusations").
+_VERB_CUE_GROUPS = ("denial", "denial_weak", "speech", "call", "admission")
+# Cue groups that are verbs whose subject speaks (or takes a measure): in a verb-first
+# language, the name right after them is that speaker.
+SPEAKING_VERB_GROUPS = ("speech", "attribution", "denial", "denial_weak", "call")
+# Where a clause opens (the Arabic comma and semicolon included).
+_CLAUSE_OPENERS = ',;:.!?«»"“”()،؛'
+_STRONG_BREAK = ';:.!?«»"“”()؛'
+# How far the objects of a verb-first accusation may stand after its subject.
+_OBJECT_REACH = 80
 
 
 def _between(sentence: SentenceView, left_end: int, right_start: int) -> str | None:
@@ -45,6 +56,8 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
         limit = 0 if sentence.adjectives_follow_noun else 2
         if between is None or len(_WORD.findall(between)) > limit:
             return False
+        if _verb_cue_between(sentence, mention.end, cue.start):
+            return False
         # "the U.S. charged seven hackers", "the EU for involvement": a verb or a
         # preposition between them ends the noun phrase.
         return not _has_finite_verb(sentence, mention.end, cue.start, breaking=_PHRASE_BREAKERS)
@@ -54,7 +67,7 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
         if between is None:
             return False
         words = [w.casefold() for w in _WORD.findall(between)]
-        if _has_finite_verb(sentence, cue.end, mention.start):
+        if _has_finite_verb(sentence, cue.end, mention.start) or _verb_cue_between(sentence, cue.end, mention.start):
             return False
         if sentence.adjectives_follow_noun and len(words) <= 2:
             return True
@@ -62,7 +75,70 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
     return False
 
 
+def _verb_cue_between(sentence: SentenceView, start: int, end: int) -> bool:
+    """Without a parse: a speech, denial or call word between two offsets (it is a verb)."""
+    if sentence.doc is not None:
+        return False
+    return any(start <= c.start and c.end <= end for g in _VERB_CUE_GROUPS for c in sentence.cues.get(g, []))
+
+
+def _responses(sentence: SentenceView) -> list[CueMatch]:
+    return [c for g in RESPONSE_MEASURES for c in sentence.cues.get(g, [])]
+
+
+def verb_first_subject(sentence: SentenceView, verb: CueMatch) -> Mention | None:
+    """In a verb-first language without a parse, the subject of a verb that opens its clause:
+    the first name after it ("اتهم وزير الدفاع الإيراني إسرائيل" → the Iranian minister)."""
+    if not sentence.verb_first or sentence.doc is not None:
+        return None
+    offset = sentence.span.start
+    head = sentence.text[: verb.start - offset]
+    clause_start = offset + max(head.rfind(c) for c in _CLAUSE_OPENERS) + 1
+    opening = sentence.text[clause_start - offset : verb.start - offset]
+    # One word may come first ("ثم", a conjunction); a name before the verb makes it subject-first.
+    if len(_WORD.findall(opening)) > 1 or any(clause_start <= m.start < verb.start for m in sentence.mentions):
+        return None
+    after = [m for m in sentence.mentions if m.start >= verb.end and m.kind in ("person", "organization", "state")]
+    if not after:
+        return None
+    gap = sentence.text[verb.end - offset : after[0].start - offset]
+    # The subject comes right after the verb: a few words of its phrase ("وكالات استخبارات أميركية").
+    if any(c in gap for c in _CLAUSE_OPENERS) or len(_WORD.findall(gap)) > 4:
+        return None
+    return after[0]
+
+
+def speaking_verbs(sentence: SentenceView) -> list[CueMatch]:
+    """Cues that are verbs of saying, accusing, denying, calling or taking a measure (not those
+    whose subject is the accused)."""
+    accused = sentence.cues.get("accused_subject", [])
+    verbs = [c for g in SPEAKING_VERB_GROUPS for c in sentence.cues.get(g, [])] + _responses(sentence)
+    return [v for v in verbs if not any(a.start <= v.start < a.end for a in accused)]
+
+
+def in_verb_first_subject(sentence: SentenceView, mention: Mention) -> bool:
+    """The mention is the subject of a verb-first verb of saying or accusing: it speaks."""
+    if not sentence.verb_first or sentence.doc is not None:
+        return False
+    return any(verb_first_subject(sentence, verb) == mention for verb in speaking_verbs(sentence))
+
+
+def _verb_first_object(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool | None:
+    """For a verb-first accusing verb with a subject: is ``mention`` among its objects (named after
+    the subject, in the same clause)? ``None`` when ``cue`` is not such a verb."""
+    subject = verb_first_subject(sentence, cue)
+    if subject is None:
+        return None
+    if mention.start < subject.end:
+        return False
+    offset = sentence.span.start
+    gap = sentence.text[subject.end - offset : mention.start - offset]
+    return len(gap) <= _OBJECT_REACH and not any(c in gap for c in _STRONG_BREAK)
+
+
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:
+    if in_verb_first_subject(sentence, mention):
+        return False
     return qualified_as_actor(sentence, mention) or is_clause_subject_of_attribution(sentence, mention)
 
 
@@ -77,15 +153,23 @@ def qualified_as_actor(sentence: SentenceView, mention: Mention) -> bool:
 
 def qualified_by_attribution(sentence: SentenceView, mention: Mention) -> bool:
     """ "linked to China", "backed by Iran", "attributed the attack to the GRU"; not the
-    subject that follows its verb ("comme l'en a accusé le Royaume-Uni")."""
-    return any(
-        cue.end <= mention.start
-        and mention.start - cue.end <= NEAR
-        and _between(sentence, cue.end, mention.start) is not None
-        and not _is_subject_of(sentence, mention, cue)
-        and not _is_agent_of(sentence, mention, cue)
-        for cue in sentence.cues.get("attribution", [])
-    )
+    subject that follows its verb ("comme l'en a accusé le Royaume-Uni"). In a verb-first
+    language, the objects of an accusing verb that opens its clause, after its subject."""
+    for cue in sentence.cues.get("attribution", []):
+        as_object = _verb_first_object(sentence, mention, cue)
+        if as_object is not None:
+            if as_object:
+                return True
+            continue
+        if (
+            cue.end <= mention.start
+            and mention.start - cue.end <= NEAR
+            and _between(sentence, cue.end, mention.start) is not None
+            and not _is_subject_of(sentence, mention, cue)
+            and not _is_agent_of(sentence, mention, cue)
+        ):
+            return True
+    return False
 
 
 def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -> bool:
@@ -99,11 +183,13 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
     ]
     doc = sentence.doc
     if doc is None:
-        # Without a parse: the mention stands at most three words before the cue.
+        # Without a parse: the mention stands at most three words before the cue, or, in a
+        # verb-first language, is the subject right after it ("شنت روسيا هجمات").
         return any(
             mention.end <= c.start
             and (b := _between(sentence, mention.end, c.start)) is not None
             and len(_WORD.findall(b)) <= 3
+            or verb_first_subject(sentence, c) == mention
             for c in cues
         )
     offset = sentence.span.start

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cyberops.nlp.claim_cues import CueMatch
+from cyberops.nlp.claim_cues import RESPONSE_MEASURES, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
 from cyberops.nlp.sides import is_actor, is_victim, qualified_as_actor
 from cyberops.record import Span
@@ -132,7 +132,7 @@ def in_speaker_subject(sentence: SentenceView, mention: Mention) -> bool:
         return False
     offset = sentence.span.start
     for group, cues in sentence.cues.items():
-        if group not in _SPEAKER_VERB_GROUPS and not group.startswith("response_"):
+        if group not in _SPEAKER_VERB_GROUPS and group not in RESPONSE_MEASURES:
             continue
         for cue in cues:
             span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]

@@ -1,0 +1,194 @@
+"""Input shards in, documents out: JSONL (plain or gzip), WARC and Parquet.
+
+A shard is read in one pass into *documents*: flat dicts with the same keys
+whatever the format (:data:`DOC_FIELDS`), so that they travel unchanged
+through a process pipe or a Ray block. A JSONL line or a Parquet row is kept
+as given (``prepared`` false) and made into an Article by :func:`prepare` in
+the worker, where the HTML extraction it may need belongs; a WARC record
+arrives already made into an Article by :func:`~cyberops.ingest.warc.iter_warc_articles`.
+
+A bad line or record becomes a document with its ``error`` and the shard
+goes on. A shard that cannot be read to its end (a broken gzip stream, a
+truncated archive, a file that is no Parquet) raises :class:`ShardError`
+after the documents before the break: the engines then write nothing for
+that shard, so it is reported and skipped, and a later run tries it again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cyberops.errors import CyberopsError, InputError
+from cyberops.ingest.decode import decode_bytes
+from cyberops.ingest.sources import article_from_dict
+from cyberops.record import Article
+from cyberops.settings import Settings
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+PARQUET_SUFFIXES = (".parquet",)
+SHARD_SUFFIXES = (*JSONL_SUFFIXES, *WARC_SUFFIXES, *PARQUET_SUFFIXES)
+
+# What a JSONL line or a Parquet row may hold (article_from_dict reads these), plus the Article's raw text.
+INPUT_FIELDS = ("id", "text", "html", "url", "title", "language", "published", "outlet")
+DOC_FIELDS = ("seq", "source", "error", "prepared", *INPUT_FIELDS, "raw_text")
+DOC_SCHEMA = pa.schema(
+    [
+        pa.field("seq", pa.int64(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("prepared", pa.bool_()),
+        *(pa.field(name, pa.string()) for name in (*INPUT_FIELDS, "raw_text")),
+    ]
+)
+# The start of the messages iter_warc_articles gives when the archive itself, not one record, is broken.
+_ARCHIVE_BROKEN = ("the archive is", "not a WARC archive", "no such file")
+# What a broken gzip stream or a file that is no Parquet makes the readers raise.
+_BROKEN = (OSError, EOFError, zlib.error, pa.ArrowException)
+
+
+class ShardError(CyberopsError):
+    """A shard cannot be read to its end; none of its records are written."""
+
+    def __init__(self, shard: str, message: str) -> None:
+        super().__init__(f"{shard}: {message}")
+        self.shard = shard
+        self.message = message
+
+
+def is_shard(path: str | Path) -> bool:
+    return str(path).lower().endswith(SHARD_SUFFIXES)
+
+
+def iter_documents(path: str | Path, settings: Settings) -> Iterator[dict[str, Any]]:
+    """Every document of a shard, numbered from 0 by ``seq``; raises ShardError where the shard breaks."""
+    path = Path(path)
+    name = path.name.lower()
+    if not path.is_file():
+        raise ShardError(str(path), "no such file; check the path")
+    if name.endswith(JSONL_SUFFIXES):
+        yield from _jsonl_documents(path, settings)
+    elif name.endswith(WARC_SUFFIXES):
+        yield from _warc_documents(path, settings)
+    elif name.endswith(PARQUET_SUFFIXES):
+        yield from _parquet_documents(path)
+    else:
+        raise ShardError(str(path), f"not a shard: name it with one of {', '.join(SHARD_SUFFIXES)}")
+
+
+def prepare(doc: dict[str, Any], settings: Settings) -> Article:
+    """The Article of a document; raises InputError for a document that has none."""
+    source = doc["source"]
+    if doc.get("error"):
+        raise InputError(source, doc["error"])
+    if doc.get("prepared"):
+        return Article(
+            **{
+                name: doc.get(name)
+                for name in ("id", "text", "url", "title", "language", "published", "outlet", "raw_text")
+            }
+        )
+    data = {name: doc[name] for name in INPUT_FIELDS if doc.get(name) is not None}
+    return article_from_dict(data, source, settings)
+
+
+def documents_table(docs: list[dict[str, Any]]) -> pa.Table:
+    """Documents as an Arrow table of :data:`DOC_SCHEMA` (a Ray block)."""
+    return pa.Table.from_pylist([{name: doc.get(name) for name in DOC_FIELDS} for doc in docs], schema=DOC_SCHEMA)
+
+
+# -- readers ------------------------------------------------------------------------------------
+
+
+def _document(seq: int, source: str, fields: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = dict.fromkeys(DOC_FIELDS)
+    doc.update(seq=seq, source=source, prepared=False)
+    for name in INPUT_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if name in ("text", "html") and not isinstance(value, str):
+            return _failed(seq, source, f'"{name}" must be a string, not {type(value).__name__}')
+        doc[name] = value if isinstance(value, str) else str(value)
+    return doc
+
+
+def _failed(seq: int, source: str, message: str) -> dict[str, Any]:
+    doc: dict[str, Any] = dict.fromkeys(DOC_FIELDS)
+    doc.update(seq=seq, source=source, error=message, prepared=False)
+    return doc
+
+
+def _jsonl_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    seq = 0
+    try:
+        with opener(path, "rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                yield _jsonl_line(seq, f"{path}:{number}", line, settings)
+                seq += 1
+    except _BROKEN as error:
+        raise ShardError(str(path), f"cannot be read past document {seq} ({type(error).__name__}: {error})") from error
+
+
+def _jsonl_line(seq: int, source: str, line: bytes, settings: Settings) -> dict[str, Any]:
+    if len(line) > settings.max_bytes:
+        return _failed(seq, source, f"the line is over the limit of {settings.max_bytes:,} bytes")
+    try:
+        data = json.loads(decode_bytes(line, source))
+    except InputError as error:
+        return _failed(seq, source, error.message)
+    except json.JSONDecodeError as error:
+        return _failed(seq, source, f"not valid JSON ({error.msg} at column {error.colno})")
+    if not isinstance(data, dict):
+        return _failed(seq, source, "a line must be a JSON object")
+    return _document(seq, source, data)
+
+
+def _warc_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
+    from cyberops.ingest.warc import iter_warc_articles
+
+    for seq, item in enumerate(iter_warc_articles(path, settings)):
+        if isinstance(item, InputError):
+            if item.message.startswith(_ARCHIVE_BROKEN):
+                raise ShardError(item.source, item.message)
+            yield _failed(seq, item.source, item.message)
+            continue
+        doc: dict[str, Any] = dict.fromkeys(DOC_FIELDS)
+        doc.update(
+            seq=seq,
+            source=f"{path}#{seq} ({item.url})",
+            prepared=True,
+            id=item.id,
+            text=item.text,
+            url=item.url,
+            title=item.title,
+            language=item.language,
+            published=item.published,
+            outlet=item.outlet,
+            raw_text=item.raw_text,
+        )
+        yield doc
+
+
+def _parquet_documents(path: Path) -> Iterator[dict[str, Any]]:
+    seq = 0
+    try:
+        with pq.ParquetFile(path) as shard:
+            columns = [name for name in INPUT_FIELDS if name in shard.schema_arrow.names]
+            for batch in shard.iter_batches(batch_size=256, columns=columns):
+                for row in batch.to_pylist():
+                    yield _document(seq, f"{path}#{seq}", row)
+                    seq += 1
+    except _BROKEN as error:
+        raise ShardError(str(path), f"cannot be read past document {seq} ({type(error).__name__}: {error})") from error

@@ -1,0 +1,79 @@
+"""What a worker does with one document, the same in both engines.
+
+Both engines call these functions, so they write the same rows for the same
+input. The Ray engine splits the work in two stages: :func:`screen_document`
+(the cheap pass: no spaCy model is loaded) settles every irrelevant article,
+and only the relevant ones are handed to :func:`analyze_document` on the
+parsing actors. The local engine calls :func:`analyze_document` on every
+document, which screens first inside ``Analyzer.analyze`` just the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from cyberops.batch.schema import error_row, record_row
+from cyberops.batch.shards import prepare
+from cyberops.errors import InputError
+from cyberops.record import Article, Record
+from cyberops.settings import Settings
+
+
+class AnalyzerLike(Protocol):
+    def screen(self, article: Article) -> Record: ...
+
+    def analyze(self, article: Article) -> Record: ...
+
+
+# Builds a worker's analyzer; injectable so that a test can make a worker fail on purpose.
+AnalyzerFactory = Callable[[Settings], AnalyzerLike]
+
+
+def default_analyzer(settings: Settings) -> AnalyzerLike:
+    from cyberops.nlp.analyzer import Analyzer
+
+    return Analyzer(settings)
+
+
+def analyze_document(analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The record row of a document, or its error row: one bad document never stops a shard."""
+    try:
+        article = prepare(doc, settings)
+    except InputError as error:
+        return error_row(doc["seq"], doc["source"], error.message, doc.get("id"))
+    return _analyzed(analyzer, article, doc)
+
+
+def screen_document(
+    analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings
+) -> tuple[dict[str, Any] | None, Article | None]:
+    """``(row, None)`` when the cheap pass settles the document, ``(None, article)`` when it must be parsed."""
+    try:
+        article = prepare(doc, settings)
+    except InputError as error:
+        return error_row(doc["seq"], doc["source"], error.message, doc.get("id")), None
+    try:
+        record = analyzer.screen(article)
+    except Exception as error:  # the same message the full analysis would have given
+        return _failure(article, doc, error), None
+    if record.relevant:
+        return None, article
+    return record_row(record, doc["seq"], doc["source"]), None
+
+
+def analyze_article(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:
+    """The record row of an article already screened relevant."""
+    return _analyzed(analyzer, article, doc)
+
+
+def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:
+    try:
+        record = analyzer.analyze(article)
+    except Exception as error:  # a bug met on one document of millions: record it, go on
+        return _failure(article, doc, error)
+    return record_row(record, doc["seq"], doc["source"])
+
+
+def _failure(article: Article, doc: dict[str, Any], error: Exception) -> dict[str, Any]:
+    return error_row(doc["seq"], doc["source"], f"analysis failed ({type(error).__name__}: {error})", article.id)

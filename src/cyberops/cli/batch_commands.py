@@ -1,0 +1,57 @@
+"""``cyberops batch``: analyze shards of an archive into Parquet record shards (local processes or Ray)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cyberops.settings import Settings
+
+
+def batch(
+    shards: Annotated[
+        list[Path], typer.Argument(help="Input shards (.jsonl, .jsonl.gz, .warc, .warc.gz, .parquet) or folders of them.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the record shards (<input name>.parquet).")],
+    engine: Annotated[str, typer.Option(help="local (processes on this machine) or ray (Ray Data).")] = "local",
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes, or actors per stage with Ray.")] = 1,
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster to use, e.g. ray://head:10001 (default: start a local one).")
+    ] = None,
+    max_bytes: Annotated[int | None, typer.Option(help="Refuse documents larger than this many bytes.")] = None,
+) -> None:
+    """Analyze shards into Parquet record shards; a re-run skips the shards already done."""
+    from cyberops.batch import BatchError, ShardSummary, run_batch
+    from cyberops.batch.output import SUMMARY_NAME
+
+    console = Console(stderr=True)
+
+    def report(shard: ShardSummary) -> None:
+        # One plain line per shard as it completes: long jobs show progress, scripts can grep them.
+        detail = f"error: {shard.message}" if shard.message else f"{shard.documents} documents"
+        typer.echo(f"{shard.status}: {shard.input} ({detail})", err=True)
+
+    settings = Settings().with_overrides(max_bytes=max_bytes)
+    try:
+        summary = run_batch(
+            [str(s) for s in shards], out, settings, engine=engine, workers=workers, address=address, on_shard=report
+        )
+    except BatchError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    table = Table("shard", "status", "documents", "relevant", "errors", title=f"{summary.engine} × {summary.workers}")
+    for shard in summary.shards:
+        table.add_row(Path(shard.input).name, shard.status, str(shard.documents), str(shard.relevant), str(shard.errors))
+    table.add_row("total", "", str(summary.documents), str(summary.relevant), str(summary.errors), style="bold")
+    console.print(table)
+    console.print(f"{summary.seconds:.1f} s; summary in {out / SUMMARY_NAME}")
+    if summary.failed_shards:
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(help="Analyze archive shards into Parquet record shards (engine: local or ray).")(batch)

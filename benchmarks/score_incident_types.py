@@ -9,6 +9,10 @@ Gold per document is the union of the ``types`` of its incidents (``--reported``
 of its reported incidents only, the dev-corpus convention). ``--casie`` restricts
 both sides to the four types CASIE annotates; otherwise every type of the closed
 set is scored. ``--errors N`` lists up to N misclassified documents.
+
+This scores the scanner alone (lexicon cues plus the event pairs of the
+pattern file), without the analyzer's relevance gate, background sentences and
+KB hints, so it runs in a second; ``cyberops eval`` gives the analyzer's figure.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cyberops.nlp.incident_types import IncidentTypeScanner, TypeCue, document_types, type_scores
+from cyberops.nlp.incident_types import EventPairs, IncidentTypeScanner, TypeCue, document_types, type_scores
 from cyberops.nlp.incidents import build_incidents
 from cyberops.nlp.lexicon import LexiconCache, LexiconError, available_languages, load_patterns
 from cyberops.nlp.mentions import SentenceView
@@ -97,6 +97,61 @@ def test_groups_outside_the_closed_set_are_refused(tmp_path):
         IncidentTypeScanner(lexicons=cache).scan("cyberwar", "xx")
 
 
+def _event_cues(scanner, text):
+    return [c.text for c in scanner.scan(text, "en") if c.pattern == "event:data_breach"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The intruders stole the customer data of the chain.", ["stole the customer data"]),
+        ("Millions of records were exposed online.", ["records were exposed"]),
+        ("Passwords leaked; accounts compromised.", ["Passwords leaked", "accounts compromised"]),
+    ],
+    ids=["action-first", "object-first", "two-pairs"],
+)
+def test_an_action_near_its_object_is_an_event_cue(scanner, text, expected):
+    assert _event_cues(scanner, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They stole a car from the parking lot next to the old data centre.",
+        "We have no information about the incident; nothing was hacked.",
+    ],
+    ids=["too-far-apart", "no-action-object-pair"],
+)
+def test_words_apart_are_no_event_cue(scanner, text):
+    assert _event_cues(scanner, text) == []
+
+
+def test_an_event_pair_makes_a_side_breach_count(scanner):
+    # The breach sentence lies past the lead, so its words alone are too weak for a second type.
+    lure = (
+        "A phishing campaign sent fake emails to the bank's clients, luring them to a fake login page. "
+        "The phishing emails looked genuine, with the bank's logo and a subject line about a refund. "
+        "Clients who clicked the link typed their login on the page. "
+    )
+    assert scanner.types(lure + "Security staff reviewed the account details.", "en") == ["phishing"]
+    assert scanner.types(lure + "The crooks then stole account details.", "en") == ["phishing", "data_breach"]
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ({"cyberwar": {"actions": ["hit"], "objects": ["grid"]}}, "unknown incident type"),
+        ({"data_breach": {"actions": ["stole data"], "objects": ["data"]}}, "not a single word"),
+        ({"data_breach": {"actions": [], "objects": ["data"]}}, "non-empty list"),
+        ({"data_breach": {"actions": ["stole"], "objects": ["data"], "max_gap": -1}}, "max_gap"),
+    ],
+    ids=["unknown-type", "phrase", "empty", "negative-gap"],
+)
+def test_malformed_event_pairs_are_refused(events, message):
+    with pytest.raises(LexiconError, match=message):
+        EventPairs.parse({"groups": {}, "events": events}, "patterns/xx/incident_types.json")
+
+
 def _incident_types(text, scanner, hints):
     """Reported types of a one-sentence article naming the malware "Orchid" (a made-up KB family)."""
     start = text.index("Orchid")
@@ -128,5 +183,5 @@ def test_casie_dev_f1_gate(scanner, corpus):
         pred = set(scanner.types(doc["text"], "en")) & scope
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
     f1 = 2 * tp / (2 * tp + fp + fn)
-    # Measured 0.891 (first version 0.872, keyword baseline 0.82); tuned on train only.
-    assert f1 >= 0.88, f"CASIE dev type F1 dropped to {f1:.3f}"
+    # Measured 0.905 with event pairs (0.891 before, first version 0.872, keyword baseline 0.82).
+    assert f1 >= 0.895, f"CASIE dev type F1 dropped to {f1:.3f}"

@@ -23,15 +23,27 @@ Decision rule (:func:`document_types`, numbers in :class:`TypeRule`):
    an article about two real events (a breach through phishing) keeps both.
 
 Types come out best first.
+
+Event pairs (``"events"`` in the pattern file): single words such as "data",
+"information" or "stolen" recur in stories about any attack, but an action and
+its object close together ("stole the customer data", "records were exposed")
+describe the event itself. :class:`EventPairs` finds such pairs and adds each as
+one more cue of its type, with the weight the file gives it; on CASIE train and
+dev this lifted ``data_breach`` recall without costing precision, where raising
+the single words' weights did not.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
-from cyberops.nlp.lexicon import Lexicon, LexiconCache, LexiconError
+from cyberops.nlp.lexicon import PATTERN_DIR, PATTERN_PACKAGE, Lexicon, LexiconCache, LexiconError, available_languages
 from cyberops.record import INCIDENT_TYPES
 
 LEXICON_NAME = "incident_types"
@@ -70,18 +82,104 @@ class TypeRule:
     reference_chars: int = 2500
 
 
+_WORD = re.compile(r"[^\W\d_][\w'-]*\*?")
+
+
+@dataclass(frozen=True)
+class EventPair:
+    """An action word and an object word of one type, at most ``max_gap`` words apart, in either order."""
+
+    type: str
+    weight: float
+    regex: re.Pattern[str]
+
+
+class EventPairs:
+    """The ``"events"`` section of a pattern file, compiled (see the module docstring)."""
+
+    def __init__(self, pairs: list[EventPair]) -> None:
+        self.pairs = pairs
+
+    def scan(self, text: str) -> list[TypeCue]:
+        cues = []
+        for pair in self.pairs:
+            # One pattern key per type: repeated pairs saturate like repeats of one lexicon entry.
+            key = f"event:{pair.type}"
+            cues.extend(
+                TypeCue(pair.type, m.start(), m.end(), m.group(0), pair.weight, key) for m in pair.regex.finditer(text)
+            )
+        return sorted(cues, key=lambda c: c.start)
+
+    @classmethod
+    def parse(cls, data: Any, source: str) -> EventPairs:
+        """Validate and compile ``data["events"]`` (absent: no pairs)."""
+        events = data.get("events", {}) if isinstance(data, dict) else {}
+        if not isinstance(events, dict):
+            raise LexiconError(source, '"events" must be an object keyed by incident type')
+        pairs = []
+        for type_, spec in events.items():
+            where = f"{source}, events {type_!r}"
+            if type_ not in INCIDENT_TYPES:
+                raise LexiconError(where, f"unknown incident type; use one of {list(INCIDENT_TYPES)} (RECORD.md)")
+            if not isinstance(spec, dict):
+                raise LexiconError(where, 'give {"weight": 1, "max_gap": 2, "actions": [...], "objects": [...]}')
+            weight, gap = spec.get("weight", 1.0), spec.get("max_gap", 2)
+            if not isinstance(weight, int | float) or isinstance(weight, bool):
+                raise LexiconError(where, f'"weight" must be a number, not {weight!r}')
+            if not isinstance(gap, int) or isinstance(gap, bool) or gap < 0:
+                raise LexiconError(where, f'"max_gap" must be a whole number of words >= 0, not {gap!r}')
+            action = _alternatives(spec.get("actions"), f"{where}, actions")
+            obj = _alternatives(spec.get("objects"), f"{where}, objects")
+            between = rf"(?:\W+\w+){{0,{gap}}}?\W+"
+            regex = re.compile(rf"\b{action}{between}{obj}\b|\b{obj}{between}{action}\b", re.IGNORECASE)
+            pairs.append(EventPair(type_, float(weight), regex))
+        return cls(pairs)
+
+
+def _alternatives(words: Any, where: str) -> str:
+    """``["stole", "steal*"]`` as one regex group; ``*`` at the end of a word is any run of word characters."""
+    if not isinstance(words, list) or not words:
+        raise LexiconError(where, "give a non-empty list of words")
+    out = []
+    for word in words:
+        if not isinstance(word, str) or not _WORD.fullmatch(word):
+            raise LexiconError(where, f"{word!r} is not a single word (letters, an optional * at the end)")
+        out.append(re.escape(word[:-1]) + r"\w*" if word.endswith("*") else re.escape(word))
+    return "(?:" + "|".join(out) + ")"
+
+
+def load_event_pairs(lang: str | None) -> EventPairs:
+    """The event pairs of ``patterns/<lang>/incident_types.json``; every language's for an unknown one."""
+    languages = available_languages(LEXICON_NAME)
+    pairs: list[EventPair] = []
+    for code in [lang] if lang in languages else languages:
+        source = f"patterns/{code}/{LEXICON_NAME}.json"
+        try:
+            resource = resources.files(PATTERN_PACKAGE).joinpath(PATTERN_DIR, code, f"{LEXICON_NAME}.json")
+            data = json.loads(resource.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise LexiconError(source, f"not valid JSON ({error}); fix the syntax at that line") from error
+        pairs.extend(EventPairs.parse(data, source).pairs)
+    return EventPairs(pairs)
+
+
 class IncidentTypeScanner:
-    """Finds incident-type cues; lexicons load on first use and stay cached here."""
+    """Finds incident-type cues; lexicons and event pairs load on first use and stay cached here."""
 
     def __init__(self, rule: TypeRule | None = None, lexicons: LexiconCache | None = None) -> None:
         self.rule = rule or TypeRule()
         self._lexicons = lexicons or LexiconCache()
         self._checked: set[int] = set()
+        self._events: dict[str | None, EventPairs] = {}
 
     def scan(self, text: str, lang: str | None) -> list[TypeCue]:
         lexicon = self._lexicons.get(LEXICON_NAME, lang)
         self._check(lexicon)
-        return [TypeCue(m.group, m.start, m.end, m.text, m.weight, m.pattern) for m in lexicon.scan(text)]
+        cues = [TypeCue(m.group, m.start, m.end, m.text, m.weight, m.pattern) for m in lexicon.scan(text)]
+        if lang not in self._events:
+            self._events[lang] = load_event_pairs(lang)
+        pairs = self._events[lang].scan(text)
+        return sorted(cues + pairs, key=lambda c: c.start) if pairs else cues
 
     def types(self, text: str, lang: str | None) -> list[str]:
         """Shortcut: the document types of ``text``."""

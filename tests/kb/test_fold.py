@@ -1,4 +1,4 @@
-"""The array-based fold and the inlined word tests of KnowledgeBase.scan against their plain definitions."""
+"""The fast paths of the KB scan: the array-based fold, the inlined word tests, and the bound on actor mentions."""
 
 from __future__ import annotations
 
@@ -49,3 +49,30 @@ def test_offsets_stay_right_after_astral_characters(kb: KnowledgeBase) -> None:
 )
 def test_alias_must_be_a_whole_word(kb: KnowledgeBase, text: str, found: bool) -> None:
     assert any(m.text == "APT28" for m in kb.scan(text)) is found
+
+
+ACTOR_TYPES = ("threat_actor", "malware", "operation")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("APT28, known as Fancy Bear, deployed WannaCry; Lazarus denied it.", id="several-actors"),
+        pytest.param("Officials in Russia and China met in Paris on Tuesday.", id="states-only"),
+        pytest.param("XAPT28 and APT28X are no names.", id="inside-words"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_most_mentions_never_counts_fewer_than_scan_finds(kb: KnowledgeBase, text: str) -> None:
+    found = [m for m in kb.scan(text) if m.kind == "entity" and kb.entry(m.entry_id).type in ACTOR_TYPES]
+    assert kb.most_mentions(text, ACTOR_TYPES, limit=100) >= len(found)
+
+
+def test_most_mentions_is_zero_without_actor_names(kb: KnowledgeBase) -> None:
+    assert kb.most_mentions("Officials in Russia and China met in Paris on Tuesday.", ACTOR_TYPES, limit=3) == 0
+
+
+def test_most_mentions_stops_at_the_limit(kb: KnowledgeBase) -> None:
+    text = "APT28 struck. APT29 struck. Lazarus struck. WannaCry spread. NotPetya spread."
+    assert kb.most_mentions(text, ACTOR_TYPES, limit=2) == 2
+    assert kb.most_mentions(text, ACTOR_TYPES, limit=0) == 0

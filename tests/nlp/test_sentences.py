@@ -1,3 +1,5 @@
+import pytest
+
 from cyberops.nlp.sentences import split_sentences
 
 
@@ -34,3 +36,26 @@ def test_arabic_persian_and_japanese_stops_end_sentences():
 
 def test_cjk_closing_brackets_stay_with_their_sentence():
     assert texts("他说：「我们反对。」记者问") == ["他说：「我们反对。」", "记者问"]
+
+
+def test_a_full_stop_glued_to_the_next_sentence_ends_it():
+    assert texts("a déclaré Dmitri Peskov.Le Royaume-Uni accuse Moscou.") == [
+        "a déclaré Dmitri Peskov.",
+        "Le Royaume-Uni accuse Moscou.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Read it on example.com today.", id="domain"),
+        pytest.param("Read it on www.News.Com today.", id="capitalised-domain"),
+        pytest.param("See https://site.org/Page.Html now.", id="url"),
+        pytest.param("Version 2.0.Beta is out.", id="version"),
+        pytest.param("The U.S.Treasury and J.R.R.Tolkien agree.", id="initials"),
+        pytest.param("Mr.Smith and e.g.The Times agree.", id="abbreviations"),
+        pytest.param("The ASP.Net runtime crashed.", id="upper-case-before"),
+    ],
+)
+def test_glued_full_stop_that_ends_no_sentence(text: str):
+    assert texts(text) == [text]

@@ -24,8 +24,10 @@ from cyberops.kb.curated import (
 from cyberops.kb.galaxies import Cluster, load_galaxy_clusters
 from cyberops.kb.merge import merge_clusters
 from cyberops.kb.model import AliasTarget, KBEntry, StateTerm
-from cyberops.kb.textnorm import build_fold_table
+from cyberops.kb.textnorm import build_fold_table, unify_variants
 
+#: entry id of the targets that only hide what they contain (see ``_Compiler.compile_blocks``)
+BLOCK = "block"
 _MITRE_ID = re.compile(r"^[GSCT]\d{4}(\.\d{3})?$")
 _TYPE_PREFIX = {
     "threat_actor": "actor",
@@ -50,6 +52,18 @@ def _short_or_acronym(form: str) -> bool:
     return len(form) <= 3 or (len(letters) <= 5 and all(c.isupper() for c in letters))
 
 
+def _exact(*forms: str) -> frozenset[str]:
+    """Surfaces to match with exact case; quote and dash variants are unified on both sides."""
+    return frozenset(unify_variants(f) for f in forms)
+
+
+def _title_case_acronym(form: str, min_letters: int) -> str | None:
+    """The title-case form of an all-letter acronym ("NATO" -> "Nato"), or None when too short."""
+    if len(form) >= min_letters and form.isalpha() and form.isupper():
+        return form[0] + form[1:].lower()
+    return None
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.table = build_fold_table()
@@ -69,7 +83,7 @@ class _Compiler:
             self.targets[key].append(target)
 
     def add_cue(self, group: str, form: str, stem: bool) -> None:
-        exact = frozenset({form}) if _short_or_acronym(form) else None
+        exact = _exact(form) if _short_or_acronym(form) else None
         self.cues[self.fold(form)].append((group, exact, stem))
 
     # -- states --------------------------------------------------------------------------
@@ -97,7 +111,7 @@ class _Compiler:
                             AliasTarget(
                                 entry_id,
                                 "state",
-                                exact=frozenset({form}) if exact else None,
+                                exact=_exact(form) if exact else None,
                                 stem=stem,
                                 context=context,
                                 required=context is not None,
@@ -155,6 +169,8 @@ class _Compiler:
             self.add_cue("cyber", word, stem=True)
         for word in self.policy.get("group_keywords", []):
             self.add_cue("group", word, stem=True)
+        title_min = int(self.policy.get("title_case_acronym_min", 0)) or 99
+        keep_case = set(self.policy.get("acronyms_keep_case", []))
         ids: set[str] = set()
         claimed: dict[tuple[str, str], str] = {}  # (type, alias key) -> entry id, first wins
         for priority, group in enumerate(groups):
@@ -183,12 +199,18 @@ class _Compiler:
                 if not trusted and (commonness == 3 or (commonness and form == form.lower())):
                     continue  # a galaxy alias that is a stop word ("One") or written like a word ("rock")
                 exact = _short_or_acronym(form) or commonness > 0
+                surfaces = [form]
+                title = _title_case_acronym(form, title_min) if trusted else None
+                if title and form not in keep_case:
+                    # Vetted acronyms also match as the press often writes them ("Anssi", "Nato");
+                    # exact case still keeps them from matching the lower-case word.
+                    surfaces.append(title)
                 self.add_target(
                     form,
                     AliasTarget(
                         entry.id,
                         "entity",
-                        exact=frozenset({form}) if exact else None,
+                        exact=_exact(*surfaces) if exact else None,
                         # an ordinary word from a galaxy needs a cyber cue nearby; curated
                         # names only need their exact case
                         common=0 if trusted else min(commonness, 2),
@@ -197,6 +219,12 @@ class _Compiler:
                         priority=priority,
                     ),
                 )
+
+    def compile_blocks(self) -> None:
+        """Names that contain a state form or an alias but name something else ("Washington Post",
+        "Bill Clinton"): matched like any alias, they hide what they contain and are not reported."""
+        for phrase in self.policy.get("not_mentions", []):
+            self.add_target(phrase, AliasTarget(BLOCK, "block", exact=_exact(phrase)))
 
     def compile_sectors(self) -> dict[str, list[str]]:
         sectors = load_sectors()
@@ -220,6 +248,7 @@ def compile_kb(extra: Sequence[Cluster] = ()) -> dict[str, Any]:
     compiler = _Compiler()
     compiler.compile_states()
     compiler.compile_entities(extra)
+    compiler.compile_blocks()
     sectors = compiler.compile_sectors()
     policy = compiler.policy
     return {

@@ -98,12 +98,13 @@ def load_curated_clusters() -> list[Cluster]:
 
 def load_alias_policy() -> dict[str, Any]:
     data = read_data("aliases.json")
-    for key in ("never", "always", "group_keywords", "cyber_cues", "attached_prefixes"):
+    lists = ("never", "always", "group_keywords", "cyber_cues", "attached_prefixes")
+    for key in (*lists, "not_mentions", "acronyms_keep_case"):
         _str_list(data.get(key, []), "aliases.json", key)
     for key in ("drop", "add"):
         for entity, aliases in data.get(key, {}).items():
             _str_list(aliases, "aliases.json", f"{key}.{entity}")
-    for key in ("common_word_zipf", "cue_window", "group_window"):
+    for key in ("common_word_zipf", "cue_window", "group_window", "title_case_acronym_min"):
         if not isinstance(data.get(key), int | float):
             raise _fail("aliases.json", key, "expected a number")
     return data

@@ -57,7 +57,7 @@ class AliasTarget:
     """
 
     entry_id: str
-    kind: MatchKind
+    kind: MatchKind | Literal["block"]  # "block": a longer name that hides what it contains
     exact: frozenset[str] | None = None
     stem: bool = False
     common: int = 0

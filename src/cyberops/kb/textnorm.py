@@ -9,22 +9,46 @@ from __future__ import annotations
 
 import unicodedata
 
-# Variants that news text mixes freely; each maps to one character so lengths stay equal.
-_EXTRA_FOLDS = {
+# Punctuation and space variants that news text mixes freely ("l’Élysée", "l'Élysée"). They are
+# unified in the folded text and also, case kept, wherever an alias must match with exact case.
+VARIANT_FOLDS = {
     "\u2019": "'",
     "\u2018": "'",
     "\u02bc": "'",
+    "\u02bb": "'",
+    "\u2032": "'",
+    "\uff07": "'",
     "\u00b4": "'",
     "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
     "\u2010": "-",
     "\u2011": "-",
     "\u00a0": " ",
+    "\u202f": " ",
+}
+_VARIANT_TABLE = str.maketrans(VARIANT_FOLDS)
+
+# Variants that news text mixes freely; each maps to one character so lengths stay equal.
+_EXTRA_FOLDS = {
+    **VARIANT_FOLDS,
     "\u200c": " ",  # Persian zero-width non-joiner: some writers use it, some a space
     "\u064a": "\u06cc",  # Arabic yeh and Persian yeh
     "\u0649": "\u06cc",  # alef maksura
     "\u0643": "\u06a9",  # Arabic kaf and Persian keheh
     "\u0451": "\u0435",  # ё is written е in most Russian text
 }
+
+
+def unify_variants(text: str) -> str:
+    """``text`` with quote, dash and space variants unified and case kept (same length)."""
+    return text.translate(_VARIANT_TABLE)
+
+
+def has_variants(text: str) -> bool:
+    """Whether :func:`unify_variants` would change ``text`` (cheap for plain ASCII)."""
+    return "`" in text if text.isascii() else text != text.translate(_VARIANT_TABLE)
 
 
 def _fold_char(char: str) -> str:

@@ -53,6 +53,7 @@ from typing import Any
 import ahocorasick
 
 from cyberops.errors import CyberopsError
+from cyberops.kb.textnorm import unify_variants
 
 PATTERN_PACKAGE = "cyberops.nlp"
 PATTERN_DIR = "patterns"
@@ -98,7 +99,9 @@ def _is_word(char: str) -> bool:
 
 
 def _fold(text: str) -> str:
-    """Lower-case ``text`` without changing its length, so offsets stay valid."""
+    """Lower-case ``text`` without changing its length, so offsets stay valid; apostrophe and
+    dash variants are unified ("l’origine" is "l'origine")."""
+    text = unify_variants(text)
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered

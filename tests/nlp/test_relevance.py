@@ -146,3 +146,15 @@ def test_most_the_kb_can_add_bounds_the_decision(scanner):
     assert not scanner.decide(scanner.cues(long_text, "en"), len(long_text), kb_hits=cap).relevant
     assert not scanner.scan(long_text, "en", kb_hits=cap * 10).relevant
     assert scanner.decide(scanner.cues(short_text, "en"), len(short_text), kb_hits=cap).relevant
+
+
+def test_kb_hits_needed(scanner):
+    strong = "Hackers linked to a foreign state broke into the ministry's email servers, officials said."
+    plain = "Officials blamed the intrusion on a group named in several reports."
+    long_plain = "The council debated the new budget for schools and roads at length. " * 80
+    assert scanner.kb_hits_needed(scanner.cues(strong, "en"), len(strong)) == 0
+    needed = scanner.kb_hits_needed(scanner.cues(plain, "en"), len(plain))
+    assert needed is not None and needed > 0
+    assert not scanner.scan(plain, "en", kb_hits=needed - 1).relevant
+    assert scanner.scan(plain, "en", kb_hits=needed).relevant
+    assert scanner.kb_hits_needed(scanner.cues(long_plain, "en"), len(long_plain)) is None

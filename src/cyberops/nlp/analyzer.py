@@ -144,11 +144,13 @@ class Analyzer:
             outlet=article.outlet,
             analyzer=ANALYZER_VERSION,
         )
-        # Cue lexicon first, KB second: the KB can add only so much to the cues' score, so when
-        # even that much would not make the article relevant, the KB scan is skipped (a long
-        # article with no cyber cue costs one cue scan). The decision is the same either way.
+        # Cue lexicon first, KB second: the KB adds a fixed weight per threat actor, malware or
+        # operation named, up to a cap. When the cues leave the article short of the threshold by
+        # more than the cap, or by more hits than an upper bound of the names present (a quick look
+        # for those aliases alone), the full KB scan is skipped: the decision is the same either way.
         relevance_cues = self.relevance.cues(text, lang)
-        if not self.relevance.decide(relevance_cues, len(text), kb_hits=self.relevance.rule.kb_cap).relevant:
+        needed = self.relevance.kb_hits_needed(relevance_cues, len(text))
+        if needed is None or self.kb.most_mentions(text, _ENTITY_KINDS, needed) < needed:
             return record, []
         kb_mentions = self._kb_mentions(text)
         cyber_hits = sum(1 for m in kb_mentions if m.kind in _ENTITY_KINDS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, ClaimCues, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
-from cyberops.nlp.sides import is_actor, is_victim, modifies, qualified_by_attribution
+from cyberops.nlp.sides import is_actor, is_target, is_victim, modifies, qualified_by_attribution
 from cyberops.nlp.speakers import (
     Speaker,
     SpeakerMemory,
@@ -275,7 +275,14 @@ class ClaimFinder:
                     ]
                 return taker, targets
         taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
-        targets = [m.state for m in self._accused_mentions(sentence, exclude=taker.span if taker else None)]
+        exclude = taker.span if taker else None
+        targets = [m.state for m in self._accused_mentions(sentence, exclude=exclude)]
+        # Without a parse, "gegen zwei Russen" names the target even where "gegen" also marks victims.
+        targets += [
+            m.state
+            for m in sentence.states()
+            if m.kind != "person" and not _inside(m, exclude) and is_target(sentence, m)
+        ]
         return taker, targets
 
     def _body_in_objects(self, sentence: SentenceView, token: object, exclude: Span | None) -> Speaker | None:
@@ -409,7 +416,12 @@ class ClaimFinder:
     def _state_before(self, sentence: SentenceView, cue: CueMatch) -> Speaker | None:
         # "U.S. sanctions", "EU sanctions": the state right before a measure noun takes it.
         for mention in sentence.states():
-            if mention.end <= cue.start and cue.start - mention.end <= 3 and mention.kind != "person":
+            if (
+                mention.end <= cue.start
+                and cue.start - mention.end <= 3
+                and mention.kind != "person"
+                and not is_victim(sentence, mention)
+            ):
                 return describe(sentence, Span(mention.start, mention.end))
         return None
 
@@ -478,7 +490,9 @@ def _merge_key(candidate: ClaimCandidate) -> tuple:
     responses by two differently named people or bodies of one state stay two claims
     ("top U.S. officials blamed ...", "the Justice Department charged ...")."""
     speaker = candidate.speaker
-    named = speaker.entity.text if speaker and speaker.entity and speaker.entity.kind != "state" else None
+    # One KB entry is one speaker, whichever of its names the sentence uses ("СБУ", "Служба безпеки України").
+    entity = speaker.entity if speaker else None
+    named = (entity.entry_id or entity.text) if entity and entity.kind != "state" else None
     if candidate.kind not in ("attribution", "response") or candidate.speaker_state is None:
         named = None if candidate.speaker_state else (speaker.name if speaker else None)
     return (candidate.kind, candidate.speaker_state, candidate.subject_state, named)

@@ -102,11 +102,22 @@ class RelevanceScanner:
         Called with ``kb_hits=rule.kb_cap`` it tells whether an article could be relevant
         at all, before the knowledge base is scanned: the KB adds at most that much.
         """
+        score = self._score(sum(c.weight for c in cues), length, kb_hits)
+        return RelevanceResult(score >= self.rule.threshold, round(score, 3), cues)
+
+    def kb_hits_needed(self, cues: list[Cue], length: int) -> int | None:
+        """The fewest knowledge-base hits with which the article would be relevant (0 if the cues
+        suffice), or None when not even ``kb_cap`` hits would do."""
+        cue_weight = sum(c.weight for c in cues)
+        for hits in range(self.rule.kb_cap + 1):
+            if self._score(cue_weight, length, hits) >= self.rule.threshold:
+                return hits
+        return None
+
+    def _score(self, cue_weight: float, length: int, kb_hits: int) -> float:
         rule = self.rule
-        raw = sum(c.weight for c in cues) + rule.kb_weight * min(max(kb_hits, 0), rule.kb_cap)
-        length_factor = math.sqrt(max(length, rule.reference_chars) / rule.reference_chars)
-        score = raw / length_factor
-        return RelevanceResult(score >= rule.threshold, round(score, 3), cues)
+        raw = cue_weight + rule.kb_weight * min(max(kb_hits, 0), rule.kb_cap)
+        return raw / math.sqrt(max(length, rule.reference_chars) / rule.reference_chars)
 
 
 def _near(sorted_starts: list[int], match: LexiconMatch, window: int) -> bool:

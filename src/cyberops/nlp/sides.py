@@ -185,10 +185,15 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
     if doc is None:
         # Without a parse: the mention stands at most three words before the cue, or, in a
         # verb-first language, is the subject right after it ("شنت روسيا هجمات").
+        # Scripts without spaces count a whole clause as one word: no other name (but a victim)
+        # may stand between the mention and the cue.
         return any(
             mention.end <= c.start
             and (b := _between(sentence, mention.end, c.start)) is not None
             and len(_WORD.findall(b)) <= 3
+            and not any(
+                mention.end <= m.start and m.end <= c.start and not is_victim(sentence, m) for m in sentence.mentions
+            )
             or verb_first_subject(sentence, c) == mention
             for c in cues
         )
@@ -263,6 +268,17 @@ def _has_finite_verb(sentence: SentenceView, start: int, end: int, breaking: fro
     return any(
         start <= offset + t.idx < end and (t.pos_ == "AUX" or t.pos_ in breaking or "VerbForm=Fin" in str(t.morph))
         for t in doc  # type: ignore[attr-defined]
+    )
+
+
+def is_target(sentence: SentenceView, mention: Mention) -> bool:
+    """ "sanctions against Russia", "Einreiseverbote gegen zwei Russen": the state right after a
+    ``response_target`` word is what a measure of the sentence targets."""
+    return any(
+        cue.end <= mention.start
+        and mention.start - cue.end <= 20
+        and _between(sentence, cue.end, mention.start) is not None
+        for cue in sentence.cues.get("response_target", [])
     )
 
 

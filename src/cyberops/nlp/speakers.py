@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
-from cyberops.nlp.sides import is_actor, is_victim, qualified_as_actor
+from cyberops.nlp.sides import (
+    is_actor,
+    is_victim,
+    modifies,
+    qualified_as_actor,
+    speaking_verbs,
+    verb_first_subject,
+)
 from cyberops.record import Span
 
 # Only an active subject speaks: the passive subject of "was accused" is the accused.
@@ -398,10 +405,21 @@ def _subtree_span(token: object, offset: int) -> Span:
 def _speaker_from_order(
     sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, accused: Span | None = None
 ) -> Speaker | None:
-    """Without a parse: the name after a reporting verb that follows the cue, else the nearest
-    name before the cue that is neither accused nor a victim ("Der BND wirft Russland vor")."""
+    """Without a parse: the name after a reporting verb that follows the cue; in a verb-first
+    language, the subject right after the verb that opens the cue's clause; else the nearest
+    name before the cue that is neither accused, nor a victim, nor the author of the accusation
+    it rejects ("Der Iran hat den Vorwurf des US-Justizministeriums zurückgewiesen")."""
+    accusers = [m for m in sentence.mentions if _accuser(sentence, m)]
+    # "rief die USA auf", "敦促英方": whom a speaker calls on is not the speaker (but the subject
+    # after a verb-first call is).
+    called = [m for m in sentence.mentions if _called_on(sentence, m)]
     candidates = [
-        m for m in sentence.mentions if m.kind in ("person", "organization", "state") and not _overlaps(m, accused)
+        m
+        for m in sentence.mentions
+        if m.kind in ("person", "organization", "state")
+        and not _overlaps(m, accused)
+        and m not in accusers
+        and m not in called
     ]
     # "..., a déclaré le ministère allemand": right after a reporting verb, "ministère" is
     # the speaker even though it is also a word for victims.
@@ -415,6 +433,10 @@ def _speaker_from_order(
         ]
         if after and _between_clear(sentence, speech.end, after[0].start):
             return describe(sentence, Span(after[0].start, after[0].end), explicit=True)
+    if sentence.verb_first:
+        found = _verb_first_speaker(sentence, cue, memory, accused)
+        if found is not None:
+            return found
     named = [m for m in candidates if not is_actor(sentence, m) and not is_victim(sentence, m)]
     before = [m for m in named if m.end <= cue.start]
     if before:
@@ -422,9 +444,58 @@ def _speaker_from_order(
         people = [m for m in before if m.kind != "state"]
         chosen = people[-1] if people else before[-1]
         return describe(sentence, Span(chosen.start, chosen.end))
-    if memory.last is not None and _continues_quote(sentence):
+    if memory.last is not None and (_continues_quote(sentence) or _refers_back(sentence, cue)):
         return memory.last
     return None
+
+
+def _verb_first_speaker(
+    sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, accused: Span | None
+) -> Speaker | None:
+    """The subject after the nearest verb of saying or accusing (at or before the cue) that
+    opens its clause; a sentence-opening verb with no name after it continues the last speaker
+    ("وأضاف أن ...": he added that ...)."""
+    verbs = sorted((v for v in speaking_verbs(sentence) if v.start <= cue.start), key=lambda v: -v.start)
+    for verb in verbs:
+        subject = verb_first_subject(sentence, verb)
+        if subject is not None and not _overlaps(subject, accused) and not is_victim(sentence, subject):
+            return describe(sentence, Span(subject.start, subject.end), explicit=True)
+    if verbs and memory.last is not None and verbs[-1].start - sentence.span.start <= 2:
+        opening = verbs[-1]
+        if not any(m.end <= opening.start for m in sentence.mentions) and verb_first_subject(sentence, opening) is None:
+            return memory.last
+    return None
+
+
+def _accuser(sentence: SentenceView, mention: Mention) -> bool:
+    """ "den Vorwurf des US-Justizministeriums", "US-Vorwürfe": whoever makes the accusation that
+    the sentence rejects (after the noun, or touching it before; "China hat die Vorwürfe" is a
+    subject and its verb)."""
+    offset = sentence.span.start
+    for noun in sentence.cues.get("accusation_noun", []):
+        if mention.start >= noun.end and modifies(sentence, mention, noun):
+            return True
+        if mention.end <= noun.start and not sentence.text[mention.end - offset : noun.start - offset].strip(" -"):
+            return True
+    return False
+
+
+def _called_on(sentence: SentenceView, mention: Mention) -> bool:
+    offset = sentence.span.start
+    for call in sentence.cues.get("call", []):
+        if call.end <= mention.start and verb_first_subject(sentence, call) != mention:
+            gap = sentence.text[call.end - offset : mention.start - offset]
+            if len(gap) <= 12 and len(re.findall(r"\w+", gap)) <= 1 and not re.search(r"[,;:.!?«»\"“”()]", gap):
+                return True
+    return False
+
+
+def _refers_back(sentence: SentenceView, cue: CueMatch) -> bool:
+    """A pronoun or a bare title before the cue ("Er beklagte ...", "Der Sprecher beschuldigte ...")
+    and no name: the last named speaker goes on."""
+    return any(
+        c.end <= cue.start for group in ("speaker_pronoun", "role_noun") for c in sentence.cues.get(group, [])
+    )
 
 
 def _between_clear(sentence: SentenceView, start: int, end: int) -> bool:

@@ -223,7 +223,9 @@ def mission_mentions(sentence: SentenceView, patterns: PersonPatterns) -> list[M
         hosts = [
             m for m in states if m.start >= high and m.start - high <= _HOST_REACH and _clean(sentence, high, m.start)
         ]
-        if hosts:
+        # "中国驻英国使馆": a mission noun that already names its host takes no other one after it.
+        names_host = any(start <= m.start and m.end <= end for m in states)
+        if hosts and not names_host:
             high = hosts[0].end
         found.append(
             Mention(low, high, sentence.text[low - offset : high - offset], "organization", owner.state, "title")

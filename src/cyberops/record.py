@@ -9,10 +9,18 @@ dataclasses so that they cost nothing to build and serialize with
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 EntityType = Literal["threat_actor", "malware", "operation", "person", "organization"]
 ENTITY_TYPES: tuple[str, ...] = ("threat_actor", "malware", "operation", "person", "organization")
+
+
+def as_entity_type(value: str) -> EntityType:
+    """``value`` checked to be an :data:`EntityType` (KB entries and mentions carry it as a plain string)."""
+    if value not in ENTITY_TYPES:
+        raise ValueError(f"{value!r} is not an entity type; expected one of {', '.join(ENTITY_TYPES)}")
+    return cast(EntityType, value)
+
 
 IncidentType = Literal[
     "espionage",

@@ -71,6 +71,6 @@ def test_public_api_of_the_export_package():
     import cyberops.export
 
     assert sorted(cyberops.export.__all__) == [
-        "Dossier", "ExportError", "ExportOptions", "TLP_LEVELS", "normalize_tlp", "read_records",
-        "write_misp", "write_stix", "write_table",
+        "Dossier", "ExportError", "ExportOptions", "Selection", "TLP_LEVELS", "filter_records", "normalize_tlp",
+        "read_records", "select_from_store", "store_dossier", "write_misp", "write_stix", "write_table",
     ]  # fmt: skip

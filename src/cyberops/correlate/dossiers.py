@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cyberops.correlate.extract import extract
@@ -138,7 +138,13 @@ def update_dossiers(
     )
 
 
-def _place(member: Member, works: dict[str, _Work], index: dict[str, set[str]], live, merged: dict[str, str]) -> str:
+def _place(
+    member: Member,
+    works: dict[str, _Work],
+    index: dict[str, set[str]],
+    live: Callable[[str], str],
+    merged: dict[str, str],
+) -> str:
     """The id of the dossier ``member`` joins, merging dossiers it bridges; a new one if none fits."""
     candidates = {live(i) for key in index_keys(member) for i in index.get(key, ())}
     scored = []

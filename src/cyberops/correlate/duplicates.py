@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cyberops.record import Record
 
@@ -46,8 +47,9 @@ class Signature:
         return {"hashes": list(self.hashes), "shingles": self.shingles}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Signature:
-        return cls(tuple(int(h) for h in data.get("hashes") or ()), int(data.get("shingles") or 0))  # type: ignore[arg-type]
+    def from_dict(cls, data: Mapping[str, Any]) -> Signature:
+        # Values come from JSON (a stored record): int() accepts the numbers as they were written.
+        return cls(tuple(int(h) for h in data.get("hashes") or ()), int(data.get("shingles") or 0))
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ def _incident_entities(record: Record, incident: Incident, background: set[str],
     chosen: dict[str, EntityRef] = {}
     own = {normalize_name(a) for a in incident.actors}
     for actor in incident.actors:
-        entity = by_name.get(normalize_name(actor))
-        ref = entity_ref(entity) if entity else EntityRef(actor, "threat_actor", None, [normalize_name(actor)])
+        known = by_name.get(normalize_name(actor))
+        ref = entity_ref(known) if known else EntityRef(actor, "threat_actor", None, [normalize_name(actor)])
         chosen.setdefault(ref.name, ref)
     for entity in record.entities:
         if entity.type not in LINKED_TYPES:
@@ -125,8 +125,8 @@ def _claims_member(record: Record, date: str | None, background: set[str], story
 def _incident_of(claim: Claim, members: list[Member]) -> str:
     """The member a claim belongs to: its own incident if that is a member, else the best state fit."""
     ids = {m.incident_id for m in members}
-    if claim.incident in ids:
-        return claim.incident  # type: ignore[return-value]
+    if claim.incident is not None and claim.incident in ids:
+        return claim.incident
 
     def fit(member: Member) -> int:
         states = set(member.attributed_states) | set(member.victim_states)

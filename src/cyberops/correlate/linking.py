@@ -110,8 +110,8 @@ def contradicts(members: Iterable[Member], others: Iterable[Member], strength: i
         return True
     if not _types_compatible({t for m in a for t in m.types}, {t for m in b for t in m.types}):
         return True
-    dates_a = sorted(d for d in (m.date for m in a) if to_date(d))
-    dates_b = sorted(d for d in (m.date for m in b) if to_date(d))
+    dates_a = sorted(d for d in (m.date for m in a) if d is not None and to_date(d))
+    dates_b = sorted(d for d in (m.date for m in b) if d is not None and to_date(d))
     if dates_a and dates_b:
         gap = min(days_apart(x, y) or 0 for x in (dates_a[0], dates_a[-1]) for y in (dates_b[0], dates_b[-1]))
         overlapping = dates_a[0] <= dates_b[-1] and dates_b[0] <= dates_a[-1]

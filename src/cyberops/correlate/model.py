@@ -68,7 +68,7 @@ class Member:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Member:
-        values = {f.name: data.get(f.name) for f in fields(cls) if f.name in data}
+        values: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         values["entities"] = [EntityRef(**e) for e in data.get("entities") or []]
         return cls(**values)
 

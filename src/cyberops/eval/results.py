@@ -147,8 +147,17 @@ def _sum_scores(documents: Iterable[DocumentResult], metrics: tuple[str, ...]) -
     totals: dict[str, Score] = {name: PublishedCounts() if name == "published" else Counts() for name in metrics}
     for document in documents:
         for name in metrics:
-            totals[name] = totals[name] + document.counts[name]  # type: ignore[operator]
+            totals[name] = _add(totals[name], document.counts[name])
     return totals
+
+
+def _add(total: Score, more: Score) -> Score:
+    # Each metric keeps one kind of score; the isinstance checks tell the checker which __add__ applies.
+    if isinstance(total, PublishedCounts) and isinstance(more, PublishedCounts):
+        return total + more
+    if isinstance(total, Counts) and isinstance(more, Counts):
+        return total + more
+    raise TypeError(f"cannot add {type(more).__name__} to {type(total).__name__}")
 
 
 def _scores_dict(scores: dict[str, Score]) -> dict[str, dict[str, Any]]:

@@ -157,9 +157,9 @@ class _Event:
                     [f'cyberops:incident-status="{incident.status}"'],
                 )
         for claim in record.claims:
-            for code in (claim.speaker_state, claim.subject_state):
-                if code:
-                    self.attach(self.galaxies.by_country.get(code))
+            for state in (claim.speaker_state, claim.subject_state):
+                if state:
+                    self.attach(self.galaxies.by_country.get(state))
             if claim.evidence:
                 tags = [f'cyberops:claim-kind="{claim.kind}"', f'cyberops:hedged="{str(claim.hedged).lower()}"']
                 self.attribute(

@@ -22,7 +22,6 @@ from cyberops.ingest.decode import decode_bytes
 from cyberops.settings import Settings
 
 _MIN_BODY_WORDS = 5
-_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def extract_html(
         tree = load_html(html)
         if tree is None:
             raise EmptyDocumentError(source, "the page has no HTML content")
-        published = find_date(tree, url=url, **_DATE_PARAMS)
+        published = find_date(tree, url=url, extensive_search=False, original_date=True)
         title = extract_title(tree)
         document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True)
     except (ValueError, TypeError, AttributeError, RecursionError, LxmlError) as error:

@@ -99,7 +99,7 @@ class _Compiler:
             for field, form_kind in STATE_FORMS.items():
                 for lang, forms in state.get(field, {}).items():
                     entry_id = f"state:{code}:{form_kind}:{lang}"
-                    self.state_terms[entry_id] = StateTerm(code, form_kind, lang)  # type: ignore[arg-type]
+                    self.state_terms[entry_id] = StateTerm(code, form_kind, lang)
                     for raw in forms:
                         form, stem = _split_stem(raw)
                         key = self.fold(form)

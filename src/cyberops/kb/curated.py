@@ -9,9 +9,10 @@ from typing import Any
 
 from cyberops.errors import KnowledgeBaseError
 from cyberops.kb.galaxies import Cluster
+from cyberops.kb.model import StateForm
 
 DATA_FILES = ("states.json", "bodies.json", "operations.json", "persons.json", "aliases.json", "sectors.json")
-STATE_FORMS = {"names": "name", "demonyms": "demonym", "metonyms": "metonym"}
+STATE_FORMS: dict[str, StateForm] = {"names": "name", "demonyms": "demonym", "metonyms": "metonym"}
 
 
 def data_dir() -> Path:

@@ -12,6 +12,7 @@ state), with every sentence that made it as evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, ClaimCues, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
@@ -26,13 +27,16 @@ from cyberops.nlp.speakers import (
     in_speaker_subject,
     phrase_span,
 )
-from cyberops.record import Claim, Span
+from cyberops.record import Claim, ClaimKind, Span
 from cyberops.record import Speaker as RecordSpeaker
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 
 @dataclass
 class ClaimCandidate:
-    kind: str
+    kind: ClaimKind
     speaker: Speaker | None
     speaker_state: str | None
     subject_state: str | None
@@ -145,9 +149,9 @@ class ClaimFinder:
         for mention in self._accused_mentions(sentence, exclude=None):
             anchor = self._anchor(sentence, mention)
             accused = Span(mention.start, mention.end)
-            speakers = find_speakers(sentence, anchor, memory, reporting_only=True, accused=accused)
-            speakers = [s for s in speakers if s.span is None or not _inside(mention, s.span)] or [None]
-            for speaker in speakers:
+            found = find_speakers(sentence, anchor, memory, reporting_only=True, accused=accused)
+            speakers: list[Speaker | None] = [s for s in found if s.span is None or not _inside(mention, s.span)]
+            for speaker in speakers or [None]:
                 speaker_state = speaker.state if speaker else None
                 claim_hedged = hedged
                 if speaker is None or (speaker.entity is None and speaker.state is None):
@@ -170,8 +174,8 @@ class ClaimFinder:
                         cued=anchor.group != "mention",
                     )
                 )
-        if not results and actor and sentence.has("attribution") and self._accused_actor(sentence):
-            cue = sentence.first("attribution")
+        cue = sentence.first("attribution")
+        if not results and actor and cue is not None and self._accused_actor(sentence):
             speaker = find_speaker(sentence, cue, memory, reporting_only=True)
             results.append(
                 ClaimCandidate(
@@ -227,12 +231,12 @@ class ClaimFinder:
         doc = sentence.doc
         if doc is not None:
             offset = sentence.span.start
-            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
             token = span.root if span is not None and len(span) else None
             if token is not None and token.pos_ == "NOUN":
                 # "U.S. sanctions", "EU sanctions against Russia": a state right before the noun takes it.
                 taker = self._state_before(sentence, cue)
-                targets = [m.state for m in self._accused_mentions(sentence, exclude=taker.span if taker else None)]
+                targets = self._accused(sentence, exclude=taker.span if taker else None)
                 return taker, targets
             if token is not None:
                 passive = [c for c in token.children if c.dep_ in ("nsubjpass", "nsubj:pass")]
@@ -252,10 +256,12 @@ class ClaimFinder:
                         target_span = None
                     taker = describe(sentence, phrase_span(agents[0], offset)) if agents else None
                     targets = [
-                        m.state for m in sentence.states() if _inside(m, target_span) and m.kind != "person"
+                        m.state
+                        for m in sentence.states()
+                        if m.state and _inside(m, target_span) and m.kind != "person"
                     ]
                     if taker is not None and taker.span is not None:
-                        targets += [m.state for m in self._accused_mentions(sentence, exclude=taker.span)]
+                        targets += self._accused(sentence, exclude=taker.span)
                     if taker is None or taker.state is None:
                         taker = find_speaker(sentence, cue, memory, reporting_only=True)
                     if taker is None or taker.state is None:
@@ -264,30 +270,30 @@ class ClaimFinder:
                     return taker, targets
                 taker = find_speaker(sentence, cue, memory)
                 exclude = taker.span if taker else None
-                targets = [m.state for m in self._accused_mentions(sentence, exclude=exclude)]
+                targets = self._accused(sentence, exclude=exclude)
                 objects = [c for c in token.children if c.dep_ in ("dobj", "obj", "obl", "prep")]
                 for obj in objects:
                     obj_span = _token_span(obj, offset)
                     targets += [
                         m.state
                         for m in sentence.states()
-                        if _inside(m, obj_span) and m.kind != "person" and not is_victim(sentence, m)
+                        if m.state and _inside(m, obj_span) and m.kind != "person" and not is_victim(sentence, m)
                     ]
                 return taker, targets
         taker = self._state_before(sentence, cue) or find_speaker(sentence, cue, memory)
         exclude = taker.span if taker else None
-        targets = [m.state for m in self._accused_mentions(sentence, exclude=exclude)]
+        targets = self._accused(sentence, exclude=exclude)
         # Without a parse, "gegen zwei Russen" names the target even where "gegen" also marks victims.
         targets += [
             m.state
             for m in sentence.states()
-            if m.kind != "person" and not _inside(m, exclude) and is_target(sentence, m)
+            if m.state and m.kind != "person" and not _inside(m, exclude) and is_target(sentence, m)
         ]
         return taker, targets
 
-    def _body_in_objects(self, sentence: SentenceView, token: object, exclude: Span | None) -> Speaker | None:
+    def _body_in_objects(self, sentence: SentenceView, token: Token, exclude: Span | None) -> Speaker | None:
         offset = sentence.span.start
-        for child in token.children:  # type: ignore[attr-defined]
+        for child in token.children:
             if child.dep_ not in ("prep", "obl"):
                 continue
             span = _token_span(child, offset)
@@ -349,7 +355,9 @@ class ClaimFinder:
             return []
         unnamed = sentence.first("unnamed_states")
         anchor = unnamed or sentence.first("misconduct")
-        speaker = find_speaker(sentence, anchor, memory) if anchor else None
+        if anchor is None:
+            return []
+        speaker = find_speaker(sentence, anchor, memory)
         if speaker is None or speaker.state not in denial_states:
             return []
         targets = [s for s in self._accused(sentence, exclude=speaker.span) if s != speaker.state]
@@ -452,7 +460,7 @@ def _qualified_as_linked(sentence: SentenceView, mention: Mention) -> bool:
     for cue in sentence.cues.get("attribution", []):
         if not (cue.end <= mention.start and mention.start - cue.end <= 32):
             continue
-        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
         if span is None or len(span) == 0:
             continue
         root = span.root
@@ -476,8 +484,8 @@ def _answering_back(candidates: list[ClaimCandidate]) -> list[ClaimCandidate]:
     return candidates
 
 
-def _token_span(token: object, offset: int) -> Span:
-    left, right = token.left_edge, token.right_edge  # type: ignore[attr-defined]
+def _token_span(token: Token, offset: int) -> Span:
+    left, right = token.left_edge, token.right_edge
     return Span(offset + left.idx, offset + right.idx + len(right.text))
 
 
@@ -516,7 +524,7 @@ def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
             speaker = candidate.speaker
             claim = Claim(
                 id=f"c{len(claims) + 1}",
-                kind=candidate.kind,  # type: ignore[arg-type]
+                kind=candidate.kind,
                 speaker=RecordSpeaker(
                     name=speaker.name if speaker else None,
                     role=speaker.role if speaker else None,

@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from cyberops.nlp.mentions import Mention, SentenceView
-from cyberops.record import Entity, Span
+from cyberops.record import Entity, Span, as_entity_type
+
+if TYPE_CHECKING:
+    from cyberops.kb.knowledge_base import KnowledgeBase
 
 # A plausible personal name: two to five capitalised words, initials allowed.
 _NAME_WORD = re.compile(r"^(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’\-]*[a-zà-ÿ][\w'’\-]*)$")
@@ -105,7 +109,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
 
 
-def build_entities(mentions: list[Mention], kb: object) -> list[Entity]:
+def build_entities(mentions: list[Mention], kb: KnowledgeBase) -> list[Entity]:
     """Group mentions into entities: KB entries by id, NER names by their folded text.
 
     A later bare surname ("Peskov") joins the full name met before ("Dmitry Peskov").
@@ -118,11 +122,11 @@ def build_entities(mentions: list[Mention], kb: object) -> list[Entity]:
         if mention.entry_id:
             key = mention.entry_id
             if key not in entities:
-                entry = kb.entry(mention.entry_id)  # type: ignore[attr-defined]
+                entry = kb.entry(mention.entry_id)
                 entities[key] = Entity(
                     id="",
                     name=entry.name,
-                    type=entry.type,
+                    type=as_entity_type(entry.type),
                     state=entry.state,
                     aliases=[a for a in entry.aliases if a != entry.name][:12],
                     kb=dict(entry.kb),
@@ -134,7 +138,7 @@ def build_entities(mentions: list[Mention], kb: object) -> list[Entity]:
                 continue
             key = surnames.get(folded, f"{mention.kind}:{folded}")
             if key not in entities:
-                entities[key] = Entity(id="", name=mention.text, type=mention.kind, state=mention.state)  # type: ignore[arg-type]
+                entities[key] = Entity(id="", name=mention.text, type=as_entity_type(mention.kind), state=mention.state)
             if mention.kind == "person":
                 surnames.setdefault(folded.split()[-1], key)
         entity = entities[key]

@@ -101,7 +101,7 @@ class EventPairs:
         self.pairs = pairs
 
     def scan(self, text: str) -> list[TypeCue]:
-        cues = []
+        cues: list[TypeCue] = []
         for pair in self.pairs:
             # One pattern key per type: repeated pairs saturate like repeats of one lexicon entry.
             key = f"event:{pair.type}"

@@ -11,6 +11,9 @@ incident.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from cyberops.nlp.incident_types import TypeCue
 from cyberops.nlp.mentions import SentenceView
 from cyberops.nlp.sides import is_victim
 from cyberops.record import Claim, Entity, Incident, Span
@@ -23,8 +26,8 @@ def build_incidents(
     sentences: list[SentenceView],
     entities: list[Entity],
     claims: list[Claim],
-    type_cues: list,
-    decide_types,
+    type_cues: list[TypeCue],
+    decide_types: Callable[[list[TypeCue]], list[str]],
     type_hints: dict[str, str],
 ) -> list[Incident]:
     """The reported incident (if the article reports one) and the referenced ones."""
@@ -112,7 +115,9 @@ def _sentences_of(sentences: list[SentenceView], spans: list[Span]) -> list[Span
     return found
 
 
-def _victim_states(sentences: list[SentenceView], attributed: list[str], in_background) -> list[str]:
+def _victim_states(
+    sentences: list[SentenceView], attributed: list[str], in_background: Callable[[int], bool]
+) -> list[str]:
     victims = []
     for sentence in sentences:
         if in_background(sentence.span.start) or not sentence.has("misconduct"):

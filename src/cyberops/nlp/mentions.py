@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cyberops.nlp.claim_cues import CueMatch
 from cyberops.record import Span
+
+if TYPE_CHECKING:
+    # For annotations only: reading a record's mentions needs no spaCy import.
+    from spacy.tokens import Doc
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class SentenceView:
     mentions: list[Mention]
     cues: dict[str, list[CueMatch]]
     # The spaCy Doc of this sentence when it was parsed, else None.
-    doc: object | None = None
+    doc: Doc | None = None
     # Word-order facts of the language (from its claims.json options).
     adjectives_follow_noun: bool = False
     linking_words: frozenset[str] = frozenset()

@@ -13,9 +13,13 @@ is the subject of.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 # How far (in characters) a cue word may stand from a state term to qualify it.
 NEAR = 32
@@ -199,7 +203,7 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
         )
     offset = sentence.span.start
     for cue in cues:
-        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
         if span is None or len(span) == 0:
             continue
         verb = span.root
@@ -216,7 +220,7 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
     # "North Korea is accused by the Trump administration of ...": the passive
     # subject of an accusing verb.
     for cue in sentence.cues.get("attribution", []):
-        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+        span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
         if span is None or len(span) == 0:
             continue
         for child in span.root.children:
@@ -225,9 +229,9 @@ def is_clause_subject_of_attribution(sentence: SentenceView, mention: Mention) -
     return False
 
 
-def _inside_token(token: object, offset: int, mention: Mention) -> bool:
-    low = offset + token.left_edge.idx  # type: ignore[attr-defined]
-    high = offset + token.right_edge.idx + len(token.right_edge.text)  # type: ignore[attr-defined]
+def _inside_token(token: Token, offset: int, mention: Mention) -> bool:
+    low = offset + token.left_edge.idx
+    high = offset + token.right_edge.idx + len(token.right_edge.text)
     return low <= mention.start and mention.end <= high
 
 
@@ -237,7 +241,7 @@ def _is_subject_of(sentence: SentenceView, mention: Mention, cue: CueMatch) -> b
     if doc is None:
         return False
     offset = sentence.span.start
-    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
     if span is None or len(span) == 0:
         return False
     return any(c.dep_ == "nsubj" and _inside_token(c, offset, mention) for c in span.root.children)
@@ -250,7 +254,7 @@ def _is_agent_of(sentence: SentenceView, mention: Mention, cue: CueMatch) -> boo
     if doc is None:
         return False
     offset = sentence.span.start
-    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
     if span is None or len(span) == 0:
         return False
     for child in span.root.children:
@@ -267,7 +271,7 @@ def _has_finite_verb(sentence: SentenceView, start: int, end: int, breaking: fro
     offset = sentence.span.start
     return any(
         start <= offset + t.idx < end and (t.pos_ == "AUX" or t.pos_ in breaking or "VerbForm=Fin" in str(t.morph))
-        for t in doc  # type: ignore[attr-defined]
+        for t in doc
     )
 
 

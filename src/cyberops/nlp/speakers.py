@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cyberops.nlp.claim_cues import RESPONSE_MEASURES, CueMatch
 from cyberops.nlp.mentions import Mention, SentenceView, mentions_in
@@ -25,6 +26,9 @@ from cyberops.nlp.sides import (
     verb_first_subject,
 )
 from cyberops.record import Span
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 # Only an active subject speaks: the passive subject of "was accused" is the accused.
 _SUBJECT_DEPS = {"nsubj", "csubj"}
@@ -142,7 +146,7 @@ def in_speaker_subject(sentence: SentenceView, mention: Mention) -> bool:
         if group not in _SPEAKER_VERB_GROUPS and group not in RESPONSE_MEASURES:
             continue
         for cue in cues:
-            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+            span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
             if span is None or len(span) == 0 or span.root.pos_ not in ("VERB", "AUX"):
                 continue
             for child in span.root.children:
@@ -174,7 +178,7 @@ def _phrase_of(sentence: SentenceView, mention: Mention, within: Span) -> Span:
     if doc is None:
         return Span(mention.start, mention.end)
     offset = sentence.span.start
-    span = doc.char_span(mention.start - offset, mention.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    span = doc.char_span(mention.start - offset, mention.end - offset, alignment_mode="expand")
     if span is None or len(span) == 0:
         return Span(mention.start, mention.end)
     token = span.root
@@ -239,8 +243,8 @@ def _informative(sentence: SentenceView, span: Span) -> bool:
     )
 
 
-def _reporting(sentence: SentenceView, token: object) -> bool:
-    start = sentence.span.start + token.idx  # type: ignore[attr-defined]
+def _reporting(sentence: SentenceView, token: Token) -> bool:
+    start = sentence.span.start + token.idx
     # "was behind", "launched": their subject is the accused, not a speaker.
     if any(c.start <= start < c.end for c in sentence.cues.get("accused_subject", [])):
         return False
@@ -251,8 +255,10 @@ def _speaker_from_parse(
     sentence: SentenceView, cue: CueMatch, memory: SpeakerMemory, reporting_only: bool, accused: Span | None
 ) -> Speaker | None:
     doc = sentence.doc
+    if doc is None:
+        return None
     offset = sentence.span.start
-    char_span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")  # type: ignore[attr-defined]
+    char_span = doc.char_span(cue.start - offset, cue.end - offset, alignment_mode="expand")
     if char_span is None or len(char_span) == 0:
         return None
     token = char_span.root
@@ -285,11 +291,11 @@ def _speaker_from_parse(
 
 
 def _speaker_among_children(
-    sentence: SentenceView, token: object, memory: SpeakerMemory, accused: Span | None, agents: bool
+    sentence: SentenceView, token: Token, memory: SpeakerMemory, accused: Span | None, agents: bool
 ) -> Speaker | None:
     """The speaker named by the subject of ``token`` (or, for "accused by X", by its agent)."""
     offset = sentence.span.start
-    for child in token.children:  # type: ignore[attr-defined]
+    for child in token.children:
         if agents and child.dep_ in _AGENT_DEPS:
             span = _subtree_span(child, offset)
             if _overlaps_span(span, accused):
@@ -302,8 +308,8 @@ def _speaker_among_children(
         if child.dep_ not in _SUBJECT_DEPS:
             continue
         if child.pos_ == "PRON":
-            if _is_relative(child) and token.head.i != token.i:  # type: ignore[attr-defined]
-                antecedent = token.head  # type: ignore[attr-defined]
+            if _is_relative(child) and token.head.i != token.i:
+                antecedent = token.head
                 span = _subtree_span(antecedent, offset)
                 if _overlaps_span(span, accused):
                     continue
@@ -331,28 +337,28 @@ def _speaker_among_children(
     return None
 
 
-def _is_speaker_pronoun(sentence: SentenceView, token: object, offset: int) -> bool:
-    start = offset + token.idx  # type: ignore[attr-defined]
+def _is_speaker_pronoun(sentence: SentenceView, token: Token, offset: int) -> bool:
+    start = offset + token.idx
     return any(c.start <= start < c.end for c in sentence.cues.get("speaker_pronoun", []))
 
 
-def _is_relative(token: object) -> bool:
-    return token.tag_ in _RELATIVE_TAGS or "PronType=Rel" in str(token.morph)  # type: ignore[attr-defined]
+def _is_relative(token: Token) -> bool:
+    return token.tag_ in _RELATIVE_TAGS or "PronType=Rel" in str(token.morph)
 
 
-def _is_media(sentence: SentenceView, token: object, offset: int) -> bool:
-    start = offset + token.idx  # type: ignore[attr-defined]
+def _is_media(sentence: SentenceView, token: Token, offset: int) -> bool:
+    start = offset + token.idx
     return any(c.start <= start < c.end for c in sentence.cues.get("media_source", []))
 
 
-def _is_press(sentence: SentenceView, token: object, offset: int) -> bool:
+def _is_press(sentence: SentenceView, token: Token, offset: int) -> bool:
     """The head noun of ``token``'s phrase is a press word ("media", "presse")."""
     head = token
     # "by the media" / "par la presse": look through the preposition to its noun.
-    objects = [c for c in head.children if c.dep_ in ("pobj", "obj")]  # type: ignore[attr-defined]
-    if head.pos_ == "ADP" and objects:  # type: ignore[attr-defined]
+    objects = [c for c in head.children if c.dep_ in ("pobj", "obj")]
+    if head.pos_ == "ADP" and objects:
         head = objects[0]
-    start = offset + head.idx  # type: ignore[attr-defined]
+    start = offset + head.idx
     return any(c.start <= start < c.end for c in sentence.cues.get("press", []))
 
 
@@ -381,21 +387,21 @@ def _overlaps_span(span: Span, other: Span | None) -> bool:
     return other is not None and span.start < other.end and other.start < span.end
 
 
-def _full_span(token: object, offset: int) -> Span:
-    left, right = token.left_edge, token.right_edge  # type: ignore[attr-defined]
+def _full_span(token: Token, offset: int) -> Span:
+    left, right = token.left_edge, token.right_edge
     return Span(offset + left.idx, offset + right.idx + len(right.text))
 
 
-def phrase_span(token: object, offset: int) -> Span:
+def phrase_span(token: Token, offset: int) -> Span:
     """The phrase of ``token`` cut to a dozen tokens around it (not its clauses)."""
     return _subtree_span(token, offset)
 
 
-def _subtree_span(token: object, offset: int) -> Span:
+def _subtree_span(token: Token, offset: int) -> Span:
     # Limit the subject to its first dozen tokens: a subject with a long relative
     # clause would otherwise swallow the states it is talking about.
-    subtree = list(token.subtree)  # type: ignore[attr-defined]
-    head_position = [t.i for t in subtree].index(token.i)  # type: ignore[attr-defined]
+    subtree = list(token.subtree)
+    head_position = [t.i for t in subtree].index(token.i)
     low = max(0, head_position - 8)
     high = min(len(subtree), head_position + 5)
     first, last = subtree[low], subtree[high - 1]

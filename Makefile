@@ -23,6 +23,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Speed and extraction figures (reads ../shared/corpus).

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from cyberops.ingest.sources import article_from_text
-from cyberops.record import Record
+from cyberops.nlp.analyzer import _capitalized_inside, _may_name
+from cyberops.nlp.mentions import SentenceView
+from cyberops.record import Record, Span
 from cyberops.schema import validate_record
 
 DENIAL_FR = """Moscou rejette les accusations de cyberespionnage
@@ -89,3 +91,41 @@ def test_claims_carry_evidence_and_cues(analyzer):
     record = analyze(analyzer, DENIAL_FR)
     for claim in record.claims:
         assert claim.evidence and claim.cues
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The minister met Dmitry Peskov on Monday.", True),
+        ("Microsoft has acquired a small security firm.", True),
+        ("Alerts will not be issued unless users can act.", False),
+        ("sites will also slow down under the weight of requests.", False),
+        ("", False),
+    ],
+    ids=["name-inside", "opening-name-used-elsewhere", "opening-capital-only", "no-capital", "empty"],
+)
+def test_ner_runs_only_where_a_name_is_written_as_one(text, expected):
+    names = _capitalized_inside(
+        [SentenceView(0, Span(0, 1), "Shares of Microsoft rose.", [], {}), SentenceView(1, Span(0, 1), text, [], {})]
+    )
+    assert _may_name(text, names) is expected
+
+
+def test_one_ner_batch_finds_the_entities_of_two_calls(analyzer):
+    pipelines = analyzer.pipelines
+    to_parse = ["Kremlin spokesman Dmitry Peskov denied the accusations.", "Officials said Microsoft was hit."]
+    to_tag = ["Sergei Lavrov met Antony Blinken in Geneva.", "The storage system was built by Acme Corp."]
+    parsed, tagged = pipelines.read("en", to_parse, to_tag)
+    expected = [*pipelines.parse("en", to_parse), *pipelines.entities("en", to_tag)]
+    assert [[(e.text, e.label_) for e in d.ents] for d in parsed + tagged] == [
+        [(e.text, e.label_) for e in d.ents] for d in expected
+    ]
+    assert all(token.dep_ for doc in parsed for token in doc)
+
+
+def test_a_parsed_sentence_left_out_of_the_ner_keeps_its_parse_and_has_no_entities(analyzer):
+    to_parse = ["Kremlin spokesman Dmitry Peskov denied the accusations.", "Officials said Microsoft was hit."]
+    parsed, tagged = analyzer.pipelines.read("en", to_parse, ["Sergei Lavrov met Antony Blinken."], [False, True])
+    assert list(parsed[0].ents) == [] and any(token.dep_ == "nsubj" for token in parsed[0])
+    assert [e.text for e in parsed[1].ents] == ["Microsoft"]
+    assert [e.text for e in tagged[0].ents] == ["Sergei Lavrov", "Antony Blinken"]

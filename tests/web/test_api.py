@@ -236,4 +236,10 @@ def test_analyze_shows_a_record_and_saves_it_only_with_an_analyst_token(
         json={"documents": [{"text": ARTICLE}, {"url": "http://10.0.0.1/x"}]},
         headers={"Authorization": f"Bearer {analyst_token}"},
     ).json()
-    assert again == {"stored": 0, "skipped": 1, "duplicates": 0, "failed": 1}
+    # Counts of what ingest did with each document (ingest may report more, such as dossiers updated).
+    assert {k: again[k] for k in ("stored", "skipped", "duplicates", "failed")} == {
+        "stored": 0,
+        "skipped": 1,
+        "duplicates": 0,
+        "failed": 1,
+    }

@@ -178,7 +178,9 @@ def _insert_plain(store: RecordStore, records: list[Record], source: str) -> int
             "title text, text text, outlet text, source text, language text, published text, relevant boolean, "
             "analyzer text, record jsonb) ON COMMIT DROP"
         )
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None, "a connection in a transaction has its psycopg connection"
+        cursor = driver.cursor()
         with cursor.copy(f"COPY load_documents ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for record in records:
                 copy.write_row(_document_row(record, source))
@@ -228,5 +230,3 @@ def _note_errors(store: RecordStore, errors: list[tuple[str, str]]) -> None:
     for source, message in errors:
         if (source, message) not in known:
             store.record_error(source, message)
-
-

@@ -1,21 +1,22 @@
 """The Ray engine: a Ray Data pipeline whose actors each hold one analyzer.
 
-Stages, cheapest first, over a round of shards (by default all of them, or as
-many as fit in ``round_bytes`` of input)::
+Stages, cheapest first, over a round of shards (as many as fit in
+``round_bytes`` of input, 512 MiB by default; a larger shard is a round alone)::
 
     read (one task per shard: JSONL, WARC, Parquet → document blocks)
       → map_batches(Screener actors)   language, date, KB scan, relevance; no spaCy model is loaded
-      → materialize                    irrelevant articles are settled here, with their final record
-      → filter relevant → map_batches(Parser actors)   the full analysis, spaCy models loaded once per actor
-      → union with the settled rows → the driver writes one Parquet shard per input shard
+      → the driver                     keeps the settled rows (irrelevant or unreadable documents)
+      → from_arrow(relevant) → map_batches(Parser actors)   the full analysis, models loaded once per actor
+      → the driver writes one Parquet shard per input shard
 
-The materialized screen output is what keeps irrelevant articles away from
-the parsing actors without screening every article twice: a dataset cannot
-be split into two streams otherwise. The driver gathers each shard's rows
-and hands them to ``on_shard`` when the round ends; rows are keyed by
-``(shard, seq)``, so a task that Ray retries after an actor died cannot add
-a row twice. A shard that breaks while read yields a marker row (``seq`` -1)
-and is reported instead of written.
+Splitting in the driver is what keeps irrelevant articles away from the
+parsing actors without screening twice (a Ray dataset cannot be split into
+two streams) and without a Ray task per block (each would start a worker
+process). The driver holds a round's rows until the round ends, then hands
+each shard's table to ``on_shard``; rows are keyed by ``(shard, seq)``, so a
+task that Ray retries after an actor died cannot add a row twice. A shard
+that breaks while read yields a marker row (``seq`` -1) and is reported
+instead of written.
 
 Actors are restarted and their tasks retried up to ``max_retries`` times;
 past that the job fails rather than loop on a document that always kills
@@ -44,6 +45,8 @@ from cyberops.settings import Settings
 ShardDone = Callable[[int, "pa.Table | ShardError"], None]
 
 RAY_EXTRA = "ray"
+# Input per round: the driver holds a round's records until it ends, and each round starts its actors anew.
+ROUND_BYTES = 512 * 2**20
 _BLOCK_ROWS = 256  # documents per read block: enough blocks for every screening actor to have work
 _SHARD = pa.field("shard", pa.int32(), nullable=False)
 _PENDING = pa.field("doc", pa.struct(list(DOC_SCHEMA)))
@@ -72,7 +75,7 @@ def run_ray(
     workers: int = 1,
     address: str | None = None,
     make_analyzer: AnalyzerFactory = default_analyzer,
-    round_bytes: int | None = None,
+    round_bytes: int | None = ROUND_BYTES,
     screen_batch: int = 64,
     parse_batch: int = 4,
     max_retries: int = 3,
@@ -142,23 +145,34 @@ def _run_round(
         "fn_constructor_kwargs": actor_args,
         "batch_format": "pyarrow",
     }
-    # Reading and the two filters are light; with no CPU of their own they never wait for the actors to let one go.
+    # Reading is light: with no CPU of its own it never waits for an actor to let one go; `concurrency` bounds it.
     documents = ray.data.read_datasource(
-        _shard_datasource(shards, settings), num_cpus=0, override_num_blocks=len(shards)
+        _shard_datasource(shards, settings), num_cpus=0, concurrency=workers, override_num_blocks=len(shards)
     )
+    tables: dict[int, list[pa.Table]] = defaultdict(list)
+    pending: list[pa.Table] = []
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for bounded actor restarts; ray_remote_args_fn goes in 2.64: revisit then.
         warnings.simplefilter("ignore", DeprecationWarning)
-        screened = documents.map_batches(Screener, batch_size=screen_batch, **actors).materialize()
-        settled = screened.map_batches(_settled, batch_format="pyarrow", batch_size=None, num_cpus=0)
-        parsed = screened.map_batches(_unsettled, batch_format="pyarrow", batch_size=None, num_cpus=0).map_batches(
-            Parser, batch_size=parse_batch, **actors
-        )
-    tables: dict[int, list[pa.Table]] = defaultdict(list)
-    for batch in settled.union(parsed).iter_batches(batch_format="pyarrow", batch_size=None):
-        for shard in pc.unique(batch["shard"]).to_pylist():
-            tables[shard].append(batch.filter(pc.equal(batch["shard"], shard)).drop_columns(["shard"]))
+        screened = documents.map_batches(Screener, batch_size=screen_batch, **actors)
+        # The driver keeps the settled rows (it writes them anyway) and sends on only the relevant articles:
+        # splitting here costs no Ray task, where a filter task per block would start worker processes.
+        for batch in screened.iter_batches(batch_format="pyarrow", batch_size=None):
+            _gather(tables, _settled(batch))
+            unsettled = _unsettled(batch)
+            if unsettled.num_rows:
+                pending.append(unsettled)
+        if pending:
+            # The screening actors are gone by now: their CPUs go to the parsing actors.
+            parsed = ray.data.from_arrow(pending).map_batches(Parser, batch_size=parse_batch, **actors)
+            for batch in parsed.iter_batches(batch_format="pyarrow", batch_size=None):
+                _gather(tables, batch)
     return [_shard_result(shards[index], tables.get(index, [])) for index in range(len(shards))]
+
+
+def _gather(tables: dict[int, list[pa.Table]], batch: pa.Table) -> None:
+    for shard in pc.unique(batch["shard"]).to_pylist():
+        tables[shard].append(batch.filter(pc.equal(batch["shard"], shard)).drop_columns(["shard"]))
 
 
 def _shard_result(shard: Path, tables: list[pa.Table]) -> pa.Table | ShardError:
@@ -191,11 +205,13 @@ def _shard_datasource(shards: list[Path], settings: Settings) -> Any:
         def estimate_inmemory_data_size(self) -> int | None:
             return sum(os.path.getsize(shard) for shard in self.shards if os.path.exists(shard)) or None
 
-        def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None):
+        def get_read_tasks(
+            self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
+        ) -> list[ReadTask]:
             tasks = []
             for index, shard in enumerate(self.shards):
                 size = os.path.getsize(shard) if os.path.exists(shard) else None
-                metadata = BlockMetadata(num_rows=None, size_bytes=size, input_files=[shard], exec_stats=None)
+                metadata = BlockMetadata(num_rows=None, size_bytes=size, input_files=(shard,), exec_stats=None)
                 read = functools.partial(_read_blocks, index, Path(shard), settings)
                 tasks.append(ReadTask(read, metadata, schema=_TO_PARSE_SCHEMA))
             return tasks
@@ -235,6 +251,7 @@ class Screener:
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = []
         for doc in batch.to_pylist():
+            row: dict[str, Any] | None
             if doc["seq"] == -1:
                 row = error_row(-1, doc["source"], doc["error"])
                 article = None

@@ -91,10 +91,14 @@ def prepare(doc: dict[str, Any], settings: Settings) -> Article:
         raise InputError(source, doc["error"])
     if doc.get("prepared"):
         return Article(
-            **{
-                name: doc.get(name)
-                for name in ("id", "text", "url", "title", "language", "published", "outlet", "raw_text")
-            }
+            id=doc["id"],
+            text=doc["text"],
+            url=doc.get("url"),
+            title=doc.get("title"),
+            language=doc.get("language"),
+            published=doc.get("published"),
+            outlet=doc.get("outlet"),
+            raw_text=doc.get("raw_text"),
         )
     data = {name: doc[name] for name in INPUT_FIELDS if doc.get(name) is not None}
     return article_from_dict(data, source, settings)

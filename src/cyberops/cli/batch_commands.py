@@ -14,7 +14,7 @@ from cyberops.settings import Settings
 
 def batch(
     shards: Annotated[
-        list[Path], typer.Argument(help="Input shards (.jsonl, .jsonl.gz, .warc, .warc.gz, .parquet) or folders of them.")
+        list[Path], typer.Argument(help="Shards (.jsonl, .jsonl.gz, .warc, .warc.gz, .parquet) or folders of them.")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the record shards (<input name>.parquet).")],
     engine: Annotated[str, typer.Option(help="local (processes on this machine) or ray (Ray Data).")] = "local",
@@ -45,7 +45,8 @@ def batch(
         raise typer.Exit(code=2) from None
     table = Table("shard", "status", "documents", "relevant", "errors", title=f"{summary.engine} × {summary.workers}")
     for shard in summary.shards:
-        table.add_row(Path(shard.input).name, shard.status, str(shard.documents), str(shard.relevant), str(shard.errors))
+        counts = (str(shard.documents), str(shard.relevant), str(shard.errors))
+        table.add_row(Path(shard.input).name, shard.status, *counts)
     table.add_row("total", "", str(summary.documents), str(summary.relevant), str(summary.errors), style="bold")
     console.print(table)
     console.print(f"{summary.seconds:.1f} s; summary in {out / SUMMARY_NAME}")
@@ -53,5 +54,41 @@ def batch(
         raise typer.Exit(code=1)
 
 
+def load(
+    records: Annotated[Path, typer.Argument(help="A folder of record shards from `cyberops batch`, or one shard.")],
+    db: Annotated[
+        str | None, typer.Option(help="Database URL, e.g. postgresql://user@host/db (default: $CYBEROPS_DB or SQLite).")
+    ] = None,
+    correlate: Annotated[
+        bool, typer.Option("--correlate/--no-correlate", help="Update dossiers with the new documents.")
+    ] = True,
+) -> None:
+    """Bulk-load record shards into the store (COPY on PostgreSQL); loading twice changes nothing."""
+    from cyberops.batch import BatchError
+    from cyberops.batch.load import ShardLoad, load_records
+    from cyberops.store import RecordStore
+
+    def report(shard: ShardLoad) -> None:
+        typer.echo(
+            f"loaded: {shard.shard} ({shard.stored} new, {shard.already} already stored, {shard.errors} errors)",
+            err=True,
+        )
+
+    url = db or Settings().database_url
+    try:
+        with RecordStore.open(url) as store:
+            summary = load_records(records, store, correlate=correlate, on_shard=report)
+    except BatchError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    rate = summary.records / summary.seconds if summary.seconds else 0.0
+    typer.echo(
+        f"{summary.stored} new documents of {summary.records} records in {summary.seconds:.1f} s "
+        f"({rate:.0f} records/s); {summary.dossiers} dossiers updated",
+        err=True,
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command(help="Analyze archive shards into Parquet record shards (engine: local or ray).")(batch)
+    app.command(help="Bulk-load record shards into the store, then update dossiers with the new documents.")(load)

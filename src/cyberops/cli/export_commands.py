@@ -5,21 +5,51 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from cyberops.errors import CyberopsError
-from cyberops.export import ExportOptions, read_records, write_misp, write_stix, write_table
+from cyberops.export import (
+    Dossier,
+    ExportError,
+    ExportOptions,
+    Selection,
+    filter_records,
+    read_records,
+    select_from_store,
+    store_dossier,
+    write_misp,
+    write_stix,
+    write_table,
+)
 from cyberops.record import Record
 from cyberops.settings import Settings
+
+if TYPE_CHECKING:
+    from cyberops.store import RecordStore
 
 export_app = typer.Typer(no_args_is_help=True, help="Export records as STIX 2.1, MISP, CSV or Parquet.")
 import_app = typer.Typer(no_args_is_help=True, help="Import what other tools know into the knowledge base.")
 
 T = TypeVar("T")
 
-RecordsArg = Annotated[str, typer.Argument(help="Records as JSON Lines (the output of cyberops analyze), - for stdin.")]
+RecordsArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Records as JSON Lines (the output of cyberops analyze), - for stdin; leave out to read the store."
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Read the records from this store (default: the embedded one, or env CYBEROPS_DB)."),
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Published on or after this day (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Published on or before this day (YYYY-MM-DD).")]
+StateOpt = Annotated[str | None, typer.Option("--state", help="Records with a claim by or about this state (CN).")]
+DossierOpt = Annotated[
+    str | None, typer.Option("--dossier", help="One stored dossier, exported as a unit (see cyberops dossiers).")
+]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
 TlpOpt = Annotated[str, typer.Option("--tlp", help="TLP level: clear, green, amber, amber+strict, red.")]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Export all records as one dossier with this title.")]
@@ -41,26 +71,56 @@ def _options(tlp: str, include_irrelevant: bool) -> ExportOptions:
     return ExportOptions(tlp=tlp, include_irrelevant=include_irrelevant)
 
 
-def _records(path: str) -> list[Record]:
-    return list(read_records(path, stdin=sys.stdin))
+def _records(path: str | None, db: str | None, selection: Selection) -> list[Record]:
+    """The records of the file, or of the store when no file is given, that the selection keeps."""
+    if path is not None:
+        if db is not None:
+            raise ExportError("give a records file or --db, not both")
+        return filter_records(read_records(path, stdin=sys.stdin), selection)
+    with _store(db) as store:
+        return select_from_store(store, selection)
+
+
+def _dossier(db: str | None, selection: Selection) -> Dossier:
+    with _store(db) as store:
+        return store_dossier(store, selection)
+
+
+def _store(db: str | None) -> RecordStore:
+    from cyberops.store import RecordStore
+
+    return RecordStore.open(Settings().with_overrides(database_url=db).database_url)
 
 
 @export_app.command("stix")
 def export_stix(
-    records: RecordsArg,
+    records: RecordsArg = None,
     output: OutputOpt = None,
     tlp: TlpOpt = "clear",
     title: TitleOpt = None,
     include_irrelevant: IrrelevantOpt = False,
+    db: DbOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    state: StateOpt = None,
+    dossier: DossierOpt = None,
 ) -> None:
-    """A STIX 2.1 bundle: a report per article, with actors, states, incidents and claims."""
-    count = _run(lambda: write_stix(_records(records), output, _options(tlp, include_irrelevant), title))
+    """A STIX 2.1 bundle: a report per article, with actors, states, incidents and claims (a grouping per dossier)."""
+
+    def export() -> int:
+        selection = Selection(since, until, state, dossier)
+        options = _options(tlp, include_irrelevant)
+        if dossier and records is None:
+            return write_stix([], output, options, dossier=_dossier(db, selection))
+        return write_stix(_records(records, db, selection), output, options, title)
+
+    count = _run(export)
     typer.echo(f"{count} STIX objects", err=True)
 
 
 @export_app.command("misp")
 def export_misp(
-    records: RecordsArg,
+    records: RecordsArg = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="A MISP feed folder (an event per article), or a file with --title."),
@@ -68,17 +128,47 @@ def export_misp(
     tlp: TlpOpt = "clear",
     title: TitleOpt = None,
     include_irrelevant: IrrelevantOpt = False,
+    db: DbOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    state: StateOpt = None,
+    dossier: DossierOpt = None,
 ) -> None:
     """MISP events with galaxy tags, link and evidence attributes: one per article, or one per dossier."""
-    count = _run(lambda: write_misp(_records(records), output, _options(tlp, include_irrelevant), title))
+
+    def export() -> int:
+        selection = Selection(since, until, state, dossier)
+        options = _options(tlp, include_irrelevant)
+        if dossier and records is None:
+            return write_misp([], output, options, dossier=_dossier(db, selection))
+        return write_misp(_records(records, db, selection), output, options, title)
+
+    count = _run(export)
     typer.echo(f"{count} MISP events", err=True)
 
 
-def _table(name: str, records: str, output: Path | None, fmt: str, include_irrelevant: bool) -> None:
+def _table(
+    name: str,
+    records: str | None,
+    output: Path | None,
+    fmt: str,
+    include_irrelevant: bool,
+    db: str | None,
+    **chosen: str | None,
+) -> None:
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         typer.echo("error: Parquet is binary; give -o FILE", err=True)
         raise typer.Exit(code=1)
-    count = _run(lambda: write_table(name, _records(records), output, fmt, _options("clear", include_irrelevant)))
+
+    def export() -> int:
+        selection = Selection(**chosen)
+        if selection.dossier and records is None:
+            selected = list(_dossier(db, selection).records)
+        else:
+            selected = _records(records, db, selection)
+        return write_table(name, selected, output, fmt, _options("clear", include_irrelevant))
+
+    count = _run(export)
     typer.echo(f"{count} rows", err=True)
 
 
@@ -88,24 +178,45 @@ FormatOpt = Annotated[str, typer.Option("--format", help="csv or parquet.")]
 @export_app.command("csv")
 def export_csv(
     table: TableArg,
-    records: RecordsArg,
+    records: RecordsArg = None,
     output: OutputOpt = None,
     fmt: FormatOpt = "csv",
     include_irrelevant: IrrelevantOpt = False,
+    db: DbOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    state: StateOpt = None,
+    dossier: DossierOpt = None,
 ) -> None:
     """A flat table of claims, incidents or entities as CSV (columns in docs/export-mapping.md)."""
-    _table(table, records, output, fmt, include_irrelevant)
+    _table(table, records, output, fmt, include_irrelevant, db, since=since, until=until, state=state, dossier=dossier)
 
 
 @export_app.command("parquet")
 def export_parquet(
     table: TableArg,
-    records: RecordsArg,
+    records: RecordsArg = None,
     output: OutputOpt = None,
     include_irrelevant: IrrelevantOpt = False,
+    db: DbOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    state: StateOpt = None,
+    dossier: DossierOpt = None,
 ) -> None:
     """A flat table of claims, incidents or entities as Parquet."""
-    _table(table, records, output, "parquet", include_irrelevant)
+    _table(
+        table,
+        records,
+        output,
+        "parquet",
+        include_irrelevant,
+        db,
+        since=since,
+        until=until,
+        state=state,
+        dossier=dossier,
+    )
 
 
 @import_app.command("stix")
@@ -126,3 +237,9 @@ def import_stix(
         + (f"; overlay {settings.kb_overlay}" if result.changed else ""),
         err=True,
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``export`` and ``import`` to the main app."""
+    app.add_typer(export_app, name="export")
+    app.add_typer(import_app, name="import")

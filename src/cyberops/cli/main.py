@@ -125,41 +125,18 @@ def _register_bench() -> None:
 _register_bench()
 
 
-def _register_exports() -> None:
-    from cyberops.cli.export_commands import export_app, import_app
-
-    app.add_typer(export_app, name="export")
-    app.add_typer(import_app, name="import")
+# Each command module adds its commands to the app; imported here so `cyberops --help` lists them all.
+_COMMAND_MODULES = ("export_commands", "store_commands", "batch_commands", "web_commands")
 
 
-_register_exports()
+def _register_command_modules() -> None:
+    from importlib import import_module
+
+    for name in _COMMAND_MODULES:
+        import_module(f"cyberops.cli.{name}").register(app)
 
 
-def _register_store() -> None:
-    from cyberops.cli.store_commands import register
-
-    register(app)
-
-
-_register_store()
-
-
-def _register_batch() -> None:
-    from cyberops.cli.batch_commands import register
-
-    register(app)
-
-
-_register_batch()
-
-
-def _register_web() -> None:
-    from cyberops.cli.web_commands import register
-
-    register(app)
-
-
-_register_web()
+_register_command_modules()
 
 
 @kb_app.command("build")

@@ -18,6 +18,7 @@ from cyberops.export.common import (
     normalize_tlp,
     read_records,
 )
+from cyberops.export.selection import Selection, filter_records, select_from_store, store_dossier
 from cyberops.record import Record
 
 __all__ = [
@@ -25,8 +26,12 @@ __all__ = [
     "Dossier",
     "ExportError",
     "ExportOptions",
+    "Selection",
+    "filter_records",
     "normalize_tlp",
     "read_records",
+    "select_from_store",
+    "store_dossier",
     "write_misp",
     "write_stix",
     "write_table",
@@ -43,22 +48,39 @@ def _write_text(text: str, output: Path | None) -> None:
         raise ExportError(f"cannot write {output}: {exc}") from exc
 
 
-def write_stix(
-    records: Iterable[Record], output: Path | None, options: ExportOptions, dossier_title: str | None = None
-) -> int:
-    """Write one STIX 2.1 bundle (a grouping too when ``dossier_title`` is given); returns the object count."""
+def _dossier(records: list[Record], dossier_title: str | None, dossier: Dossier | None) -> Dossier | None:
+    """The dossier to export as one unit: a stored one, or all the records under a title."""
     from cyberops.export.ids import key_part
+
+    if dossier is not None:
+        return dossier
+    return Dossier(key_part(dossier_title), dossier_title, records) if dossier_title else None
+
+
+def write_stix(
+    records: Iterable[Record],
+    output: Path | None,
+    options: ExportOptions,
+    dossier_title: str | None = None,
+    dossier: Dossier | None = None,
+) -> int:
+    """Write one STIX 2.1 bundle (a grouping too for a dossier, or all records under ``dossier_title``);
+    returns the object count."""
     from cyberops.export.stix import bundle_json, to_stix_bundle
 
-    records = list(records)
-    dossier = Dossier(key_part(dossier_title), dossier_title, records) if dossier_title else None
+    records = list(dossier.records if dossier is not None else records)
+    dossier = _dossier(records, dossier_title, dossier)
     bundle = to_stix_bundle(records, options, dossier)
     _write_text(bundle_json(bundle), output)
     return len(bundle.objects)
 
 
 def write_misp(
-    records: Iterable[Record], output: Path | None, options: ExportOptions, dossier_title: str | None = None
+    records: Iterable[Record],
+    output: Path | None,
+    options: ExportOptions,
+    dossier_title: str | None = None,
+    dossier: Dossier | None = None,
 ) -> int:
     """MISP events: one event for a dossier (a JSON file), else one per document.
 
@@ -66,12 +88,13 @@ def write_misp(
     that a MISP instance can subscribe to; without ``output`` the events go to stdout as JSON Lines.
     Returns the number of events.
     """
-    from cyberops.export.ids import key_part
     from cyberops.export.misp import dossier_to_misp, event_json, feed_files, load_galaxy_index, records_to_misp
 
     galaxies = load_galaxy_index()
-    if dossier_title:
-        event = dossier_to_misp(Dossier(key_part(dossier_title), dossier_title, list(records)), galaxies, options)
+    records = list(records)
+    dossier = _dossier(records, dossier_title, dossier)
+    if dossier is not None:
+        event = dossier_to_misp(dossier, galaxies, options)
         _write_text(event_json(event), output)
         return 1
     events = records_to_misp(records, galaxies, options)

@@ -109,8 +109,8 @@ def clean_text(raw: str) -> CleanText:
         return CleanText(None, "")
     start = next((i for i, line in enumerate(lines) if line.substantial and not line.furniture), None)
     if start is None:
-        kept = [line.text for line in lines if not line.furniture and line.words >= _MIN_TITLE_WORDS]
-        return CleanText(None, "\n\n".join(kept))
+        body = [line.text for line in lines if not line.furniture and line.words >= _MIN_TITLE_WORDS]
+        return CleanText(None, "\n\n".join(body))
     end = _footer_start(lines, start)
     title_at = _pick_title(lines[:start], lines[start:end])
     kept: list[str] = []

@@ -359,7 +359,7 @@ def _iso_from_numeric(first: str, second: str, year: str, separator: str, lang: 
     elif b > 12 >= a:
         order = "MDY"
     else:
-        order = language_cues(lang).numeric_order if lang else None
+        order = (language_cues(lang).numeric_order or "") if lang else ""
     if order == "DMY":
         return _iso_from_parts(year, second, first)
     if order == "MDY":

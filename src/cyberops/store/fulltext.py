@@ -9,7 +9,9 @@ with every term quoted, so no user input is ever read as either syntax.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -95,13 +97,17 @@ def tsquery(query: str) -> str:
 
 @dataclass(frozen=True)
 class FullTextMatch:
-    """What a search query needs from full-text search on one backend."""
+    """What a search query needs from full-text search on one backend.
 
-    matching_pks: sa.Select  # the pks of matching documents, for filters and facets
-    from_clause: sa.FromClause  # documents, joined to whatever rank and snippet need
+    The match runs once, in the statement that ranks and counts; snippets are
+    made afterwards for the page of hits only (a snippet for every matching
+    document was most of the cost of a broad query).
+    """
+
+    from_clause: sa.FromClause  # documents, joined to whatever the match and the rank need
     where: sa.ColumnElement[bool]
     rank: sa.ColumnElement  # ascending: best first
-    snippet: sa.ColumnElement
+    snippets: Callable[[list[int]], sa.Select]  # (pk, snippet) for these documents
 
 
 def full_text_match(dialect: str, query: str) -> FullTextMatch:
@@ -114,25 +120,31 @@ def _sqlite_match(query: str) -> FullTextMatch:
     fts = sa.table("documents_fts", sa.column("rowid"), sa.column("rank"), sa.column("documents_fts"))
     matches = fts.c.documents_fts.op("MATCH")(sa.bindparam("fts_query", fts5_query(query)))
     snippet = sa.func.snippet(sa.literal_column("documents_fts"), 1, SNIPPET_START, SNIPPET_END, "…", 24)
+
+    def snippets(pks: list[int]) -> sa.Select:
+        # snippet() needs the MATCH in its statement; the rowid list keeps it to the page.
+        return sa.select(fts.c.rowid, snippet).where(matches, fts.c.rowid.in_(pks))
+
     return FullTextMatch(
-        matching_pks=sa.select(fts.c.rowid).where(matches),
         from_clause=documents.join(fts, fts.c.rowid == documents.c.pk),
         where=matches,
         rank=fts.c.rank,  # bm25: lower is better
-        snippet=snippet,
+        snippets=snippets,
     )
 
 
 def _postgres_match(query: str) -> FullTextMatch:
-    vector = sa.literal_column("documents.search_vector")
+    vector: sa.ColumnElement[Any] = sa.literal_column("documents.search_vector")
     query_value = sa.func.to_tsquery(sa.text("'simple'::regconfig"), sa.bindparam("ts_query", tsquery(query)))
-    matches = vector.op("@@")(query_value)
     options = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=35, MinWords=15, MaxFragments=1"
     snippet = sa.func.ts_headline(sa.text("'simple'::regconfig"), documents.c.text, query_value, options)
+
+    def snippets(pks: list[int]) -> sa.Select:
+        return sa.select(documents.c.pk, snippet).where(documents.c.pk.in_(pks))
+
     return FullTextMatch(
-        matching_pks=sa.select(documents.c.pk).where(matches),
         from_clause=documents,
-        where=matches,
+        where=vector.op("@@")(query_value),
         rank=-sa.func.ts_rank(vector, query_value),
-        snippet=snippet,
+        snippets=snippets,
     )

@@ -180,6 +180,55 @@ ingestion_errors = sa.Table(
     sa.Column("occurrences", sa.Integer, nullable=False),
 )
 
+# Lookup keys of each dossier (shared actor names, victim>attributed state pairs, stories): a new
+# record is correlated against the dossiers it shares a key with, never against all of them.
+dossier_keys = sa.Table(
+    "dossier_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("dossier_id", sa.String(200), sa.ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index(None, "dossier_id"),
+)
+
+# Documents stored but not yet placed in dossiers. The row is written in the document's own
+# transaction and removed in the dossiers' transaction, so a run killed in between correlates
+# the document on the next run instead of forgetting it.
+correlation_queue = sa.Table(
+    "correlation_queue",
+    metadata,
+    sa.Column("document_pk", sa.Integer, sa.ForeignKey("documents.pk", ondelete="CASCADE"), primary_key=True),
+)
+
+# The MinHash sketch of each document (cyberops.correlate.duplicates), to compare a new document
+# with the candidates its keys find.
+document_signatures = sa.Table(
+    "document_signatures",
+    metadata,
+    sa.Column("document_pk", sa.Integer, sa.ForeignKey("documents.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column("signature", JSONType, nullable=False),
+)
+
+# A few of the smallest sketch hashes per document: a near-duplicate shares at least one of them.
+signature_keys = sa.Table(
+    "signature_keys",
+    metadata,
+    sa.Column("key", sa.String(16), primary_key=True),
+    sa.Column("document_pk", sa.Integer, sa.ForeignKey("documents.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Index(None, "document_pk"),
+)
+
+# A copy of a story (wire copy, re-fetch with small edits) points at the first stored document
+# of the story, its canonical; canonical documents have no row. "N copies" counts these links.
+near_duplicates = sa.Table(
+    "near_duplicates",
+    metadata,
+    sa.Column("document_pk", sa.Integer, sa.ForeignKey("documents.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "canonical_pk", sa.Integer, sa.ForeignKey("documents.pk", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("similarity", sa.Float, nullable=False),
+)
+
 feeds = sa.Table(
     "feeds",
     metadata,
@@ -187,7 +236,31 @@ feeds = sa.Table(
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
     sa.Column("last_polled", Timestamp),
+    # Canonical URLs of the items already taken (cyberops.ingest.feeds.FeedState.seen).
+    sa.Column("seen", JSONType),
 )
+
+# API tokens of the web app (cyberops.web.tokens uses it); described here so that the
+# migrations and their comparison test see every table.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("label", sa.Text),
+    sa.Column("created", Timestamp, nullable=False),
+)
+
+# Search reads these columns for every matching document: from the index alone, never the whole row
+# (migration 0004, docs/decisions/search-speed.md).
+sa.Index("ix_documents_search", documents.c.pk, documents.c.published, documents.c.language,
+         documents.c.outlet, documents.c.relevant)  # fmt: skip
+sa.Index("ix_documents_language_published", documents.c.language, documents.c.published)
+sa.Index("ix_claims_document_facets", claims.c.document_pk, claims.c.kind, claims.c.speaker_state,
+         claims.c.subject_state)  # fmt: skip
+sa.Index("ix_mentions_document_entity", mentions.c.document_pk, mentions.c.entity_pk)
+sa.Index("ix_incident_types_document_type", incident_types.c.document_pk, incident_types.c.type)
 
 # Created by the migrations for one dialect only; the schema comparison skips them.
 FULLTEXT_OBJECTS = frozenset(

@@ -85,7 +85,8 @@ def timeline_chart(matrix: Matrix, height: int = 180, max_width: int = 900) -> T
     months = _every_month(matrix.months)
     kinds = [k for k in KIND_ORDER if k in matrix.per_month] + sorted(set(matrix.per_month) - set(KIND_ORDER))
     step = max(4, min(40, (max_width - 40) // max(1, len(months))))
-    chart = TimelineChart(40 + step * len(months) + 10, height + 30, kinds=kinds, baseline=height)
+    # Room on the right for the last month's label, which starts at its bar and runs about 60 pixels.
+    chart = TimelineChart(40 + step * len(months) + 60, height + 30, kinds=kinds, baseline=height)
     totals = [sum(matrix.per_month[k].get(m, 0) for k in kinds) for m in months]
     chart.top = max(totals, default=0)
     if not chart.top:

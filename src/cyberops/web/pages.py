@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from cyberops.errors import InputError
@@ -127,7 +127,7 @@ def claim_fragment(
     _: Reader,
     document_id: Annotated[str, Path(max_length=200)],
     claim_id: Annotated[str, Path(max_length=32)],
-) -> HTMLResponse:
+) -> Response:
     """The claim's detail: a fragment for htmx, the article page with the detail open otherwise."""
     if not _is_htmx(request):
         return RedirectResponse(f"/articles/{document_id}?{urlencode({'claim': claim_id})}#claim-detail", 303)

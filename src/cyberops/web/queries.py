@@ -8,6 +8,7 @@ call. Candidates for :class:`cyberops.store.RecordStore` once they settle.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -78,7 +79,7 @@ def json_list_contains(dialect: str, column: sa.ColumnElement, value: str) -> sa
 
 def _page(conn: sa.Connection, statement: sa.Select, limit: int, offset: int) -> tuple[list[sa.Row], int]:
     total = conn.execute(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
-    rows = conn.execute(statement.limit(limit).offset(offset)).all()
+    rows = list(conn.execute(statement.limit(limit).offset(offset)).all())
     return rows, total
 
 
@@ -94,6 +95,23 @@ def _spans_by_owner(conn: sa.Connection, column: sa.Column, pks: list[int]) -> d
 
 
 # -- documents ---------------------------------------------------------------------------------
+
+
+# A bare name: words or one "phrase", no operators (OR, -excluded, prefix*).
+_BARE_NAME = re.compile(r'\s*"?([^"*]+?)"?\s*')
+
+
+def entity_named(engine: sa.Engine, query: str) -> str | None:
+    """The name in ``query`` when the whole query is a name some stored entity goes by (any alias), else None."""
+    match = _BARE_NAME.fullmatch(query)
+    if not match or " OR " in query or any(word.startswith("-") for word in query.split()):
+        return None
+    name = match.group(1)
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(entity_names.c.entity_pk).where(entity_names.c.name == fold_name(name)).limit(1)
+        ).first()
+    return name if found is not None else None
 
 
 def document_meta(engine: sa.Engine, document_id: str) -> dict[str, Any] | None:

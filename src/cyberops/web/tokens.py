@@ -16,24 +16,16 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from cyberops.store.schema import api_tokens, metadata
+
 Role = Literal["reader", "analyst"]
 ROLES: tuple[str, ...] = ("reader", "analyst")
 # What each role may do: an analyst can also read.
 _GRANTS: dict[str, frozenset[str]] = {"reader": frozenset({"reader"}), "analyst": frozenset({"reader", "analyst"})}
 _PREFIX = "cyo_"
 
-metadata = sa.MetaData()
-
-# Created by the store's migration 0002; described here because only the web app uses it.
-api_tokens = sa.Table(
-    "api_tokens",
-    metadata,
-    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("label", sa.Text),
-    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
-)
+# The table is described with the store's other tables (migration 0002 creates it).
+__all__ = ["ROLES", "Role", "TokenInfo", "api_tokens", "check_token", "create_token", "metadata"]
 
 
 @dataclass(frozen=True)

@@ -234,14 +234,20 @@ def analyze_and_save(store: RecordStore, service: AnalyzerService, settings: Set
 
 def search(store: RecordStore, params: SearchParams) -> SearchResult:
     filters = params.filters()
+    query, actor = params.q, filters.actor
+    name = queries.entity_named(store.engine, query) if query and not actor else None
+    if name is not None:
+        # A name the knowledge base knows finds every article that mentions that entity, in whatever
+        # language or alias it is written there ("groupe Equation", "方程式组织"), not only the literal words.
+        query, actor = "", name
     return store.search(
-        params.q,
+        query,
         state=filters.state,
         kind=filters.kind,
         since=filters.since,
         until=filters.until,
         lang=filters.lang,
-        actor=filters.actor,
+        actor=actor,
         outlet=filters.outlet,
         incident_type=filters.incident_type,
         limit=params.limit,

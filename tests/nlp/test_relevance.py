@@ -158,3 +158,13 @@ def test_kb_hits_needed(scanner):
     assert not scanner.scan(plain, "en", kb_hits=needed - 1).relevant
     assert scanner.scan(plain, "en", kb_hits=needed).relevant
     assert scanner.kb_hits_needed(scanner.cues(long_plain, "en"), len(long_plain)) is None
+
+
+def test_a_kernel_flaw_with_a_cve_id_is_relevant(scanner):
+    text = (
+        "A researcher published a working exploit for a flaw in the Linux kernel, tracked as CVE-2031-40417, "
+        "three weeks after the fix was merged upstream. Distributions that have not shipped the patch leave "
+        "their users exposed, she wrote."
+    )
+    assert scanner.scan(text, "en").relevant
+    assert not scanner.scan(text.replace("CVE-2031-40417", "issue 17").replace("Linux kernel", "bridge"), "en").relevant

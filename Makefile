@@ -17,9 +17,12 @@ $(BIN)/cyberops: pyproject.toml requirements/models.txt
 
 install: $(BIN)/cyberops
 
-# The main job on the embedded default: analyze the example articles and show the human view.
+# The main job on the embedded default: analyze the example articles, show the human view,
+# then keep them in the embedded SQLite store and show the dossiers they open.
 demo: install
 	$(BIN)/cyberops analyze examples/ --pretty
+	$(BIN)/cyberops ingest examples/
+	$(BIN)/cyberops dossiers
 
 test: install
 	$(BIN)/ruff check src tests

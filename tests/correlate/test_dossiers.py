@@ -98,12 +98,63 @@ def states_only(doc_id, published, types=("ransomware",), victims=("NL",), attri
         pytest.param(states_only("x2", "2023-05-12", types=["ddos"]), False, id="other-incident-type"),
         pytest.param(states_only("x2", "2023-05-12", victims=["BE"]), False, id="other-victim"),
         pytest.param(states_only("x2", "2023-05-12", victims=[]), False, id="attributed-state-alone"),
-        pytest.param(states_only("x2", None), False, id="undated"),
+        pytest.param(states_only("x2", None, types=["sabotage"]), False, id="undated-other-type"),
+        pytest.param(states_only("x2", None, attributed=["KP", "RU"]), False, id="undated-other-attackers"),
     ],
 )
 def test_linking_by_states_needs_victim_attacker_type_and_time(second, together):
     dossiers = build_dossiers([states_only("x1", "2023-05-02"), second])
     assert (len(dossiers) == 1) is together
+
+
+def test_undated_report_with_the_same_facts_joins_only_the_one_dossier_that_fits():
+    # A missing date is unknown: no time veto, but no time to tell two fitting dossiers apart either.
+    first, second = states_only("u1", "2023-05-02"), states_only("u2", "2023-11-20")
+    undated = states_only("u3", None)
+    [joined] = build_dossiers([first, undated])
+    assert joined.documents == ["u1", "u3"]
+    dossiers = build_dossiers([first, second, undated])
+    assert sorted(d.documents for d in dossiers) == [["u1"], ["u2"], ["u3"]]
+
+
+def test_undated_reports_sharing_an_actor_also_need_victim_and_type():
+    def bear(doc_id, types, published=None):
+        text = f"Fancy Bear phished staff of a think tank in Washington, said report {doc_id} today."
+        return article(doc_id, text, published=published,
+                       entities=[{"name": "Fancy Bear", "type": "threat_actor", "state": "RU"}],
+                       incidents=[{"types": types, "victims": ["US"], "attributed": ["RU"], "actors": ["Fancy Bear"],
+                                   "evidence": text}])
+
+    assert len(build_dossiers([bear("b1", ["espionage"], "2016-06-14"), bear("b2", [])])) == 2
+    assert len(build_dossiers([bear("b1", ["espionage"], "2016-06-14"), bear("b2", ["espionage"])])) == 1
+
+
+def test_an_incident_blamed_on_two_states_does_not_bridge_their_operations():
+    def report(doc_id, attributed, malware, published=None):
+        text = f"The {' and '.join(malware)} outbreak crippled firms, officials said in report {doc_id}."
+        return article(doc_id, text, published=published,
+                       entities=[{"name": m, "type": "malware"} for m in malware],
+                       incidents=[{"types": ["ransomware"], "attributed": attributed, "evidence": text}])
+
+    dossiers = build_dossiers([
+        report("n1", ["RU"], ["NotPetya"], "2018-02-15"),
+        report("n2", ["KP", "RU"], ["NotPetya", "WannaCry"]),
+        report("n3", ["KP"], ["WannaCry"]),
+    ])
+    assert sorted(d.documents for d in dossiers) == [["n1", "n2"], ["n3"]]
+
+
+def test_same_evidence_words_link_with_agreeing_states_without_a_name_or_date():
+    text = ("Ransomware locked the hospital network of the city of Tartu overnight and forced "
+            "doctors to divert ambulances, officials said.")
+
+    def copy(doc_id, published, victims=("EE",), types=("ransomware",)):
+        return article(doc_id, text + f" Report {doc_id}.", published=published, incidents=[
+            {"types": list(types), "victims": list(victims), "evidence": text}])
+
+    assert len(build_dossiers([copy("t1", "2023-05-02"), copy("t2", None)])) == 1
+    assert len(build_dossiers([copy("t1", "2023-05-02"), copy("t2", None, victims=["LV"])])) == 2
+    assert len(build_dossiers([copy("t1", "2023-05-02"), copy("t2", None, types=["ddos"])])) == 2
 
 
 def wiper_article(doc_id, victim, published, background_ransomware=True):

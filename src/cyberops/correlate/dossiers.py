@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cyberops.correlate.extract import extract
-from cyberops.correlate.linking import contradicts, index_keys, link
+from cyberops.correlate.linking import WEAK, contradicts, index_keys, link
 from cyberops.correlate.model import Dossier, Member
 from cyberops.record import Record
 
@@ -153,6 +153,9 @@ def _place(
         strength = max((link(member, other) for other in work.all_members()), default=0)
         if strength and not contradicts([member], work.all_members(), strength):
             scored.append((strength, work))
+    if len(scored) > 1 or any(strength > WEAK for strength, _ in scored):
+        # A weak link (facts without a name or a date) counts only when it points one way.
+        scored = [(strength, work) for strength, work in scored if strength > WEAK]
     if not scored:
         new_id = dossier_id(member.ref)
         if new_id not in works:  # else: a re-analysed founder returns to its own dossier

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cyberops.correlate.duplicates import signature
 from cyberops.correlate.model import EntityRef, Event, Member, normalize_name
 from cyberops.record import Claim, Entity, Incident, Record, Span
 
@@ -23,6 +24,10 @@ CLAIMS_INCIDENT = "claims"
 MAX_EVIDENCE = 600
 # Names shorter than this (after folding) are too ambiguous to link two articles.
 MIN_KEY_LENGTH = 3
+# Evidence sketch: single words (the facts of one incident told in the same words), this many kept.
+EVIDENCE_SKETCH = 64
+# Evidence with fewer distinct words than this says too little to compare.
+MIN_EVIDENCE_WORDS = 12
 _SENTENCE_END = re.compile(r"[.!?。！？؟\n]")
 
 
@@ -53,6 +58,7 @@ def extract(record: Record, first_seen: str | None = None, story: str | None = N
             attributed_states=list(incident.attributed_states),
             entities=refs,
             story=story,
+            sketch=evidence_sketch(evidence_text(record.text, incident.evidence)),
         )
         members.append(member)
         events.append((incident.id, _report_event(record, incident, member, date)))
@@ -63,6 +69,12 @@ def extract(record: Record, first_seen: str | None = None, story: str | None = N
     for claim in record.claims:
         events.append((_incident_of(claim, members), _claim_event(record, claim, date)))
     return Extracted(members, events)
+
+
+def evidence_sketch(text: str) -> list[int]:
+    """MinHash sketch of the words of an incident's evidence; empty when it is too short to compare."""
+    sig = signature(text, k=EVIDENCE_SKETCH, shingle=1)
+    return list(sig.hashes) if sig.shingles >= MIN_EVIDENCE_WORDS else []
 
 
 def entity_ref(entity: Entity) -> EntityRef:

@@ -58,6 +58,8 @@ class Member:
     entities: list[EntityRef] = field(default_factory=list)
     # The near-duplicate group of the document (its canonical id), when the caller knows it.
     story: str | None = None
+    # Bottom-k MinHash of the words of the incident's evidence sentences (see ``extract``).
+    sketch: list[int] = field(default_factory=list)
 
     @property
     def ref(self) -> str:

@@ -10,7 +10,15 @@ import pyarrow.parquet as pq
 import pytest
 from batch_helpers import KillingAnalyzer, docs_en, expected_table, write_corrupt_gzip, write_jsonl
 
-from cyberops.batch import SUMMARY_NAME, BatchError, read_errors, read_records, run_batch
+from cyberops.batch import (
+    SUMMARY_NAME,
+    BatchError,
+    ShardSummary,
+    iter_documents,
+    read_errors,
+    read_records,
+    run_batch,
+)
 from cyberops.nlp.analyzer import Analyzer
 from cyberops.settings import Settings
 
@@ -84,3 +92,34 @@ def test_clashing_output_names_and_unknown_engines_are_refused(tmp_path: Path, s
     empty.mkdir()
     with pytest.raises(BatchError, match="no shards"):
         run_batch([empty], tmp_path / "out")
+
+
+def test_slices_of_a_shard_merged_by_the_workers_are_what_one_process_computes(
+    tmp_path: Path, shards: list[Path], settings: Settings, loaded: Analyzer
+) -> None:
+    from cyberops.batch.local import run_local
+
+    out = tmp_path / "out"
+    outputs = [out / f"{shard.name}.parquet" for shard in shards]
+    done: dict[int, object] = {}
+    # Slices of two documents, and a worker killed in the middle of one: it is retried document by document.
+    killer = KillingAnalyzer("en-3", tmp_path / "killed")
+    run_local(shards, settings, done.__setitem__, outputs, workers=2, make_analyzer=killer, batch_size=2)
+    assert (tmp_path / "killed").exists()
+    assert sorted(done) == [0, 1, 2] and all(isinstance(result, ShardSummary) for result in done.values())
+    for shard, output in zip(shards, outputs, strict=True):
+        expected = expected_table(shard, settings, loaded).replace_schema_metadata(None)
+        assert written(output).equals(expected), shard.name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no part or temporary file left behind
+
+
+def test_a_warc_shard_whose_worker_died_is_read_again_and_handed_out_document_by_document(
+    tmp_path: Path, shards: list[Path], settings: Settings, loaded: Analyzer
+) -> None:
+    warc = shards[2]
+    poison = [doc["id"] for doc in iter_documents(warc, settings)][1]
+    flag = tmp_path / "killed"
+    summary = run_batch([warc], tmp_path / "out", settings, workers=1, make_analyzer=KillingAnalyzer(poison, flag))
+    assert flag.exists() and summary.shards[0].status == "written"
+    expected = expected_table(warc, settings, loaded).replace_schema_metadata(None)
+    assert written(tmp_path / "out" / f"{warc.name}.parquet").equals(expected)

@@ -2,7 +2,8 @@
 
 The job decides what is left to do (shards whose output is missing or was
 made from another version of the input), runs one engine over it, writes
-each shard's output as the engine completes it, and writes the summary
+each shard's output as the engine completes it (the local engine's workers
+write their shards themselves, the same way), and writes the summary
 (``batch-summary.json``) last. Both engines take the same arguments and
 give the same rows, so the choice of engine changes speed, not output.
 """
@@ -68,9 +69,11 @@ def run_batch(
             results[index] = done
             report(done)
 
-    def complete(position: int, result: pa.Table | ShardError) -> None:
+    def complete(position: int, result: pa.Table | ShardError | ShardSummary) -> None:
         index = todo[position]
-        if isinstance(result, ShardError):
+        if isinstance(result, ShardSummary):  # the engine wrote the output itself (the local engine's workers)
+            shard_summary = result
+        elif isinstance(result, ShardError):
             shard_summary = ShardSummary(str(shards[index]), str(outputs[index]), "failed", message=str(result))
         else:
             shard_summary = write_shard(result, outputs[index], shards[index])
@@ -83,7 +86,14 @@ def run_batch(
         if engine == "local":
             from cyberops.batch.local import run_local
 
-            run_local(pending, settings, complete, workers=workers, make_analyzer=make_analyzer)
+            run_local(
+                pending,
+                settings,
+                complete,
+                [outputs[index] for index in todo],
+                workers=workers,
+                make_analyzer=make_analyzer,
+            )
         else:
             from cyberops.batch.ray_engine import run_ray
 

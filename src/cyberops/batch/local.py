@@ -1,21 +1,35 @@
 """The local engine: worker processes on this machine, each holding one analyzer.
 
-The main process reads the shards and hands out batches of documents; each
-worker (spawned, so it inherits no locks or threads) builds its analyzer once
-and returns a row per document. Every worker has its own task queue and its
-own result pipe, so a worker that dies cannot wedge a lock the others share.
+The main process only schedules: it cuts each JSONL shard into slices of raw
+lines (no JSON is parsed there) and hands a WARC or Parquet shard whole to
+one worker, which reads it itself. A worker (spawned, so it inherits no locks
+or threads) builds its analyzer once, analyzes a slice and writes its rows to
+a *part* file in a private folder of the output directory; the parent gets
+back only the part's name. When every slice of a shard is back, a worker
+merges its parts into the shard's output, written atomically, and answers
+with the shard's counts. No record ever passes through the parent, so with N
+workers the parent's share of the CPU stays small and N workers do N times
+the work. Slices are small enough (a few hundred documents at most, fewer for
+small shards) that two workers stay balanced on uneven shards.
 
-A worker that dies (killed, out of memory, a crash in native code) is
-replaced and the batches it held are handed out again, each document on its
-own so that one poisonous document cannot take its neighbours down with it;
-a document that kills its worker ``max_attempts`` times gets an error row.
-Results are kept by batch and rows by ``seq``, so nothing is lost or doubled.
+Every worker has its own task queue and its own result pipe, so a worker that
+dies cannot wedge a lock the others share. A worker that dies (killed, out of
+memory, a crash in native code) is replaced and the slice it held is handed
+out again, each document on its own so that one poisonous document cannot
+take its neighbours down with it; a document that kills its worker
+``max_attempts`` times gets an error row. A whole WARC or Parquet shard whose
+worker died is read again by the parent and handed out in slices of
+documents. Parts are kept by the parent only once a worker has reported them,
+and rows are keyed by ``seq``, so nothing is lost or doubled.
 """
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import multiprocessing
+import os
+import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,15 +39,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from cyberops.batch.output import BatchError
+from cyberops.batch.output import BatchError, ShardSummary, merge_parts, write_part
 from cyberops.batch.schema import error_row, rows_to_table
-from cyberops.batch.shards import ShardError, iter_documents
-from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer
+from cyberops.batch.shards import _BROKEN, JSONL_SUFFIXES, ShardError, iter_documents
+from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer, line_document
 from cyberops.settings import Settings
 
-ShardDone = Callable[[int, "pa.Table | ShardError"], None]
+ShardDone = Callable[[int, "pa.Table | ShardError | ShardSummary"], None]
 
-_PREFETCH = 2  # batches queued per worker, so it never waits for the reader between two batches
+_PREFETCH = 1  # tasks queued per worker: slices are short, and a worker holding two at the end leaves the other idle
+_SLICES_PER_WORKER = 4  # a shard is cut into at least this many slices per worker, so they end together
+_MIN_SLICE_BYTES = 64 * 1024
+_MAX_SLICE_BYTES = 4 * 2**20
+_GZIP_RATIO = 4  # a guess at how much a gzipped shard grows, to size its slices before reading it
 _FAILED_STARTS = 3  # workers in a row that die before they are ready: something is broken, not one document
 _JOIN_TIMEOUT = 10.0
 
@@ -42,16 +60,20 @@ _JOIN_TIMEOUT = 10.0
 class _Task:
     id: int
     shard: int
-    docs: list[dict[str, Any]]
+    kind: str  # "lines" (raw JSONL lines), "docs" (documents), "shard" (a whole shard) or "merge"
+    items: list[Any] = field(default_factory=list)  # (seq, line number, bytes) for lines, documents for docs
     attempt: int = 1
 
 
 @dataclass
 class _Shard:
-    tables: list[pa.Table] = field(default_factory=list)
+    path: Path
+    output: Path
+    parts: list[Path] = field(default_factory=list)
     outstanding: int = 0
     read: bool = False
     failure: ShardError | None = None
+    summary: ShardSummary | None = None
 
 
 class _Worker:
@@ -66,10 +88,11 @@ class _Worker:
         self.results: Connection = receive
         self.in_flight: deque[_Task] = deque()
         self.ready = False  # the worker said it has built its analyzer
+        self.shard: int | None = None  # the shard it takes slices from
 
-    def give(self, task: _Task) -> None:
+    def give(self, task: _Task, payload: tuple[Any, ...]) -> None:
         self.in_flight.append(task)
-        self.tasks.put((task.id, task.docs))
+        self.tasks.put((task.id, task.kind, payload))
 
     def stop(self) -> None:
         if self.process.is_alive():
@@ -80,7 +103,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
-        # A dead worker's queue may still hold batches: don't wait on its feeder thread at exit.
+        # A dead worker's queue may still hold tasks: don't wait on its feeder thread at exit.
         self.tasks.cancel_join_thread()
         self.tasks.close()
         self.results.close()
@@ -90,13 +113,20 @@ def run_local(
     shards: list[Path],
     settings: Settings,
     on_shard: ShardDone,
+    outputs: list[Path],
     workers: int = 1,
     make_analyzer: AnalyzerFactory = default_analyzer,
-    batch_size: int = 32,
+    batch_size: int = 256,
     max_attempts: int = 3,
 ) -> None:
-    """Analyze every shard in ``workers`` processes; ``on_shard(i, table or ShardError)`` as each completes."""
-    _LocalRun(shards, settings, on_shard, max(1, workers), make_analyzer, batch_size, max_attempts).run()
+    """Analyze every shard in ``workers`` processes into ``outputs``; ``on_shard(i, ShardSummary or ShardError)``.
+
+    ``batch_size`` bounds the documents of one slice.
+    """
+    if not shards:
+        return
+    run = _LocalRun(shards, settings, on_shard, outputs, max(1, workers), make_analyzer, batch_size, max_attempts)
+    run.run()
 
 
 class _LocalRun:
@@ -105,42 +135,44 @@ class _LocalRun:
         shards: list[Path],
         settings: Settings,
         on_shard: ShardDone,
+        outputs: list[Path],
         workers: int,
         make_analyzer: AnalyzerFactory,
         batch_size: int,
         max_attempts: int,
     ) -> None:
         self.shards = shards
+        self.outputs = outputs
         self.settings = settings
         self.on_shard = on_shard
         self.worker_count = workers
         self.make_analyzer = make_analyzer
-        self.batch_size = batch_size
+        self.batch_size = max(1, batch_size)
         self.max_attempts = max_attempts
         self.states: dict[int, _Shard] = {}
+        self.urgent: deque[_Task] = deque()  # merges: they free memory and disk, and report a shard
         self.retries: deque[_Task] = deque()
         self.ids = itertools.count()
+        self.unopened = iter(range(len(shards)))
+        self.reading: dict[int, Iterator[_Task]] = {}  # shards begun and not read to their end
         self.context = multiprocessing.get_context("spawn")
         self.failed_starts = 0
+        self.parts = outputs[0].parent / f".cyberops-parts-{os.getpid()}"
 
     def run(self) -> None:
-        pending = self._tasks()
+        self.parts.mkdir(parents=True, exist_ok=True)
         workers = [self._spawn() for _ in range(self.worker_count)]
         try:
-            exhausted = False
             while True:
                 for index, worker in enumerate(workers):
                     if not worker.process.is_alive() and not worker.in_flight:
                         worker.reap()
                         workers[index] = worker = self._spawn()
                     while len(worker.in_flight) < _PREFETCH:
-                        task = self.retries.popleft() if self.retries else None
-                        if task is None and not exhausted:
-                            task = next(pending, None)
-                            exhausted = task is None
+                        task = self._next_task(worker)
                         if task is None:
                             break
-                        worker.give(task)
+                        worker.give(task, self._payload(task))
                 busy = [w for w in workers if w.in_flight]
                 if not busy:
                     break
@@ -158,23 +190,86 @@ class _LocalRun:
                 worker.stop()
             for worker in workers:
                 worker.reap()
+            shutil.rmtree(self.parts, ignore_errors=True)
+
+    def _next_task(self, worker: _Worker) -> _Task | None:
+        """Merges first, then retries, then a slice of the worker's own shard, of a shard nobody has begun, or
+        (at the end) of another worker's shard. A shard stays with one worker while there are others to begin,
+        so each worker meets fewer languages and loads fewer models."""
+        while True:
+            if self.urgent:
+                return self.urgent.popleft()
+            if self.retries:
+                return self.retries.popleft()
+            if worker.shard not in self.reading:
+                worker.shard = next(self.unopened, None)
+                if worker.shard is None:
+                    if not self.reading:
+                        return None
+                    worker.shard = next(iter(self.reading))  # nothing left to begin: help with another shard
+                else:
+                    self.reading[worker.shard] = self._tasks(worker.shard)
+            task = next(self.reading[worker.shard], None)
+            if task is not None:
+                return task
+            del self.reading[worker.shard]  # read to its end: its merge may be queued now
 
     def _spawn(self) -> _Worker:
         return _Worker(self.context, self.settings, self.make_analyzer)
 
-    def _tasks(self) -> Iterator[_Task]:
-        """Batches of documents, shard after shard; a shard is settled once read and all its batches are back."""
-        for index, path in enumerate(self.shards):
-            state = self.states[index] = _Shard()
+    def _new(self, shard: int, kind: str, items: list[Any], attempt: int = 1) -> _Task:
+        self.states[shard].outstanding += 1
+        return _Task(next(self.ids), shard, kind, items, attempt)
+
+    def _payload(self, task: _Task) -> tuple[Any, ...]:
+        state = self.states[task.shard]
+        if task.kind == "merge":
+            return (state.parts, state.output, state.path)
+        part = self.parts / f"{task.shard}-{task.id}.arrow"
+        if task.kind == "lines":
+            return (str(state.path), task.items, part)
+        if task.kind == "docs":
+            return (task.items, part)
+        return (state.path, part)
+
+    def _tasks(self, index: int) -> Iterator[_Task]:
+        """Slices of a shard; the shard is merged once read and all its slices are back."""
+        path = self.shards[index]
+        state = self.states[index] = _Shard(path, self.outputs[index])
+        if path.is_file() and path.name.lower().endswith(JSONL_SUFFIXES):
             try:
-                docs = iter_documents(path, self.settings)
-                while chunk := list(itertools.islice(docs, self.batch_size)):
-                    state.outstanding += 1
-                    yield _Task(next(self.ids), index, chunk)
+                yield from self._line_tasks(index, path)
             except ShardError as error:
                 state.failure = error
-            state.read = True
-            self._settle(index)
+        else:
+            yield self._new(index, "shard", [])  # WARC, Parquet (or a missing file): the worker reads it
+        state.read = True
+        self._settle(index)
+
+    def _line_tasks(self, index: int, path: Path) -> Iterator[_Task]:
+        """The raw non-blank lines of a JSONL shard in slices, numbered as ``iter_documents`` numbers them."""
+        zipped = path.name.lower().endswith(".gz")
+        expected = path.stat().st_size * (_GZIP_RATIO if zipped else 1)
+        target = min(_MAX_SLICE_BYTES, max(_MIN_SLICE_BYTES, expected // (self.worker_count * _SLICES_PER_WORKER)))
+        opener: Any = gzip.open if zipped else open
+        seq = size = 0
+        chunk: list[tuple[int, int, bytes]] = []
+        try:
+            with opener(path, "rb") as stream:
+                for number, line in enumerate(stream, start=1):
+                    if not line.strip():
+                        continue
+                    chunk.append((seq, number, line))
+                    seq += 1
+                    size += len(line)
+                    if len(chunk) >= self.batch_size or size >= target:
+                        yield self._new(index, "lines", chunk)
+                        chunk, size = [], 0
+        except _BROKEN as error:
+            message = f"cannot be read past document {seq} ({type(error).__name__}: {error})"
+            raise ShardError(str(path), message) from error
+        if chunk:
+            yield self._new(index, "lines", chunk)
 
     def _check_start(self, worker: _Worker) -> None:
         if worker.ready:
@@ -193,38 +288,68 @@ class _LocalRun:
             try:
                 message = worker.results.recv()
             except (EOFError, OSError):
-                return  # the pipe broke with the worker: its batches are handed out again
+                return  # the pipe broke with the worker: its tasks are handed out again
             if message[0] == "failed":
                 raise BatchError(f"a worker could not build its analyzer: {message[1]}")
             if message[0] == "ready":
                 worker.ready = True
                 self.failed_starts = 0
                 continue
-            _, task_id, rows = message
+            _, task_id, result = message
             task = worker.in_flight.popleft()
-            assert task_id == task.id, "a worker answers its batches in the order it was given them"
-            self._deliver(task, rows)
+            assert task_id == task.id, "a worker answers its tasks in the order it was given them"
+            self._deliver(task, result)
 
     def _lost(self, worker: _Worker) -> None:
-        """The worker died: its first batch was running (one more attempt), the others never started."""
+        """The worker died: its first task was running (one more attempt), the others never started."""
         running = worker.in_flight.popleft()
-        for doc in running.docs:
-            single = _Task(next(self.ids), running.shard, [doc], running.attempt + 1)
-            if single.attempt > self.max_attempts:
-                message = f"the worker died on this document {self.max_attempts} times (killed, out of memory, a crash)"
-                self.states[running.shard].outstanding += 1
-                self._deliver(single, [error_row(doc["seq"], doc["source"], message, doc.get("id"))])
-            else:
-                self.states[running.shard].outstanding += 1
-                self.retries.append(single)
-        self.states[running.shard].outstanding -= 1
+        state = self.states[running.shard]
+        attempt = running.attempt + 1
+        if running.kind == "merge":
+            if attempt > self.max_attempts:
+                raise BatchError(f"the worker died {self.max_attempts} times writing the output of {state.path}")
+            self.retries.append(self._new(running.shard, "merge", [], attempt))
+        elif running.kind == "shard":
+            # Read it here, and hand it out in slices of documents: now one document can be told from the others.
+            try:
+                docs = list(iter_documents(state.path, self.settings))
+            except ShardError as error:
+                state.failure = error
+                docs = []
+            for start in range(0, len(docs), self.batch_size):
+                self.retries.append(self._new(running.shard, "docs", docs[start : start + self.batch_size], attempt))
+        else:
+            for item in running.items:
+                if attempt > self.max_attempts:
+                    self._poisoned(running, item)
+                else:
+                    self.retries.append(self._new(running.shard, running.kind, [item], attempt))
+        state.outstanding -= 1
         self.retries.extend(worker.in_flight)
         worker.in_flight.clear()
         self._settle(running.shard)
 
-    def _deliver(self, task: _Task, rows: list[dict[str, Any]]) -> None:
+    def _poisoned(self, task: _Task, item: Any) -> None:
+        """The error row of a document that killed its worker every time, written here as a part of its own."""
         state = self.states[task.shard]
-        state.tables.append(rows_to_table(rows))
+        if task.kind == "lines":
+            seq, number, line = item
+            doc = line_document(str(state.path), seq, number, line, self.settings)
+        else:
+            doc = item
+        message = f"the worker died on this document {self.max_attempts} times (killed, out of memory, a crash)"
+        part = self.parts / f"{task.shard}-{next(self.ids)}.arrow"
+        write_part(rows_to_table([error_row(doc["seq"], doc["source"], message, doc.get("id"))]), part)
+        state.parts.append(part)
+
+    def _deliver(self, task: _Task, result: tuple[Any, ...]) -> None:
+        state = self.states[task.shard]
+        if result[0] == "part":
+            state.parts.append(result[1])
+        elif result[0] == "broken":
+            state.failure = ShardError(result[1], result[2])
+        else:
+            state.summary = result[1]
         state.outstanding -= 1
         self._settle(task.shard)
 
@@ -232,27 +357,42 @@ class _LocalRun:
         state = self.states[index]
         if not state.read or state.outstanding:
             return
-        if state.failure is not None:
-            self.on_shard(index, state.failure)
-        else:
-            self.on_shard(index, merge_tables(state.tables))
+        if state.failure is None and state.summary is None:
+            self.urgent.append(self._new(index, "merge", []))
+            return
+        self.on_shard(index, state.failure if state.failure is not None else state.summary)
+        for part in state.parts:
+            part.unlink(missing_ok=True)
         del self.states[index]
-
-
-def merge_tables(tables: list[pa.Table]) -> pa.Table:
-    """One shard's tables as one, in ``seq`` order."""
-    if not tables:
-        return rows_to_table([])
-    return pa.concat_tables(tables).sort_by("seq").combine_chunks()
 
 
 def _serve(tasks: Any, results: Connection, settings: Settings, make_analyzer: AnalyzerFactory) -> None:
     try:
         analyzer = make_analyzer(settings)
-    except Exception as error:  # every batch would fail the same way: say so once and stop the job
+    except Exception as error:  # every task would fail the same way: say so once and stop the job
         results.send(("failed", f"{type(error).__name__}: {error}"))
         return
     results.send(("ready",))
     while (task := tasks.get()) is not None:
-        task_id, docs = task
-        results.send(("done", task_id, [analyze_document(analyzer, doc, settings) for doc in docs]))
+        task_id, kind, payload = task
+        results.send(("done", task_id, _perform(analyzer, kind, payload, settings)))
+
+
+def _perform(analyzer: Any, kind: str, payload: tuple[Any, ...], settings: Settings) -> tuple[Any, ...]:
+    """Do one task in a worker; the answer is small: a part's name, a shard's counts or why it broke."""
+    if kind == "merge":
+        parts, output, shard = payload
+        return ("summary", merge_parts(parts, output, shard))
+    part: Path = payload[-1]
+    if kind == "lines":
+        path, items, _ = payload
+        rows = [analyze_document(analyzer, line_document(path, s, n, line, settings), settings) for s, n, line in items]
+    elif kind == "docs":
+        rows = [analyze_document(analyzer, doc, settings) for doc in payload[0]]
+    else:
+        try:
+            rows = [analyze_document(analyzer, doc, settings) for doc in iter_documents(payload[0], settings)]
+        except ShardError as error:
+            return ("broken", error.shard, error.message)
+    write_part(rows_to_table(rows), part)
+    return ("part", part)

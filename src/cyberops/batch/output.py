@@ -160,3 +160,26 @@ def write_summary(summary: BatchSummary, out: Path) -> Path:
 def _signature(shard: Path) -> str:
     stat = shard.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+# -- parts: what a local worker wrote for a slice of a shard, merged into the shard's output ----------
+
+
+def write_part(table: pa.Table, path: Path) -> None:
+    """A slice of a shard's rows as an uncompressed Arrow file (cheap to write and read back)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    os.replace(temporary, path)
+
+
+def merge_parts(parts: list[Path], output: Path, shard: Path) -> ShardSummary:
+    """Write a shard's output from its parts (in ``seq`` order), atomically, and count it."""
+    from cyberops.batch.schema import rows_to_table
+
+    tables = []
+    for part in parts:
+        with pa.OSFile(str(part), "rb") as source:  # read into memory: the part is deleted after
+            tables.append(pa.ipc.open_file(source).read_all())
+    table = pa.concat_tables(tables).sort_by("seq").combine_chunks() if tables else rows_to_table([])
+    return write_shard(table, output, shard)

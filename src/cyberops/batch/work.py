@@ -77,3 +77,10 @@ def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> 
 
 def _failure(article: Article, doc: dict[str, Any], error: Exception) -> dict[str, Any]:
     return error_row(doc["seq"], doc["source"], f"analysis failed ({type(error).__name__}: {error})", article.id)
+
+
+def line_document(path: str, seq: int, number: int, line: bytes, settings: Settings) -> dict[str, Any]:
+    """The document of one raw JSONL line, as :func:`~cyberops.batch.shards.iter_documents` would make it."""
+    from cyberops.batch.shards import _jsonl_line
+
+    return _jsonl_line(seq, f"{path}:{number}", line, settings)

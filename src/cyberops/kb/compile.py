@@ -7,11 +7,12 @@ The result is a plain dict (entries, alias targets, cue tables) that
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import ahocorasick
+from wordfreq import zipf_frequency
 
 from cyberops.kb.common_words import CommonWords
 from cyberops.kb.curated import (
@@ -55,6 +56,13 @@ def _short_or_acronym(form: str) -> bool:
 def _exact(*forms: str) -> frozenset[str]:
     """Surfaces to match with exact case; quote and dash variants are unified on both sides."""
     return frozenset(unify_variants(f) for f in forms)
+
+
+def _name_families(clusters: Sequence[Cluster], galaxy: str) -> frozenset[str]:
+    """Last words shared by several two-word names of one galaxy: Microsoft's weather families
+    ("Midnight Blizzard", "Volt Typhoon", "Mint Sandstorm"). Alone, such a word names no actor."""
+    last = Counter(c.name.split()[-1].casefold() for c in clusters if c.source == galaxy and len(c.name.split()) == 2)
+    return frozenset(word for word, n in last.items() if n >= 2)
 
 
 def _title_case_acronym(form: str, min_letters: int) -> str | None:
@@ -162,6 +170,9 @@ class _Compiler:
         clusters = load_curated_clusters() + load_galaxy_clusters() + list(extra)
         groups = merge_clusters(clusters, self.fold)
         common = CommonWords(float(self.policy["common_word_zipf"]), float(self.policy["very_common_zipf"]))
+        english_zipf = float(self.policy["english_word_zipf"])
+        english_keep = {self.fold(a) for a in self.policy.get("english_word_keep", [])}
+        families = {self.fold(w) for w in _name_families(clusters, str(self.policy["name_family_galaxy"]))}
         always = {self.fold(a) for a in self.policy.get("always", [])}
         # aliases added by hand are vetted like curated names: exact case at most, no cue
         vetted = {self.fold(a) for aliases in self.policy.get("add", {}).values() for a in aliases}
@@ -184,6 +195,8 @@ class _Compiler:
                 for word in head.context:
                     self.add_cue(context, word, stem=True)
             needs = {self.fold(a) for a in head.needs_context}
+            # a system utility or legitimate program (MITRE "tool" galaxy) is no malware by itself
+            legit_tool = any(c.legit_tool for c in group)
             for form in forms:
                 key = self.fold(form)
                 if key in self.state_keys or len(key.strip()) < 2 or key.isdigit():
@@ -196,6 +209,15 @@ class _Compiler:
                 commonness = 0 if key in always else common.commonness(form)
                 if not trusted and len(key) <= 3:
                     commonness = max(commonness, 1)  # "BB", "DN": only in a cyber context
+                if not trusted and key not in always:
+                    single = form.strip().isalpha()
+                    if single and key in families:
+                        continue  # "Blizzard", "Typhoon": only the two-word name is an actor
+                    english = single and key not in english_keep and zipf_frequency(form, "en") >= english_zipf
+                    if legit_tool or english:
+                        # an English word, language or product ("PHP", "Frog", "Explorer") or a
+                        # system utility ("BITSAdmin"): only right before a cue ("Frog ransomware")
+                        commonness = max(commonness, 2)
                 if not trusted and (commonness == 3 or (commonness and form == form.lower())):
                     continue  # a galaxy alias that is a stop word ("One") or written like a word ("rock")
                 exact = _short_or_acronym(form) or commonness > 0

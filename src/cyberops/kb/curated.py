@@ -99,15 +99,17 @@ def load_curated_clusters() -> list[Cluster]:
 
 def load_alias_policy() -> dict[str, Any]:
     data = read_data("aliases.json")
-    lists = ("never", "always", "group_keywords", "cyber_cues", "attached_prefixes")
+    lists = ("never", "always", "english_word_keep", "group_keywords", "cyber_cues", "attached_prefixes")
     for key in (*lists, "not_mentions", "acronyms_keep_case"):
         _str_list(data.get(key, []), "aliases.json", key)
     for key in ("drop", "add"):
         for entity, aliases in data.get(key, {}).items():
             _str_list(aliases, "aliases.json", f"{key}.{entity}")
-    for key in ("common_word_zipf", "cue_window", "group_window", "title_case_acronym_min"):
+    for key in ("common_word_zipf", "english_word_zipf", "cue_window", "group_window", "title_case_acronym_min"):
         if not isinstance(data.get(key), int | float):
             raise _fail("aliases.json", key, "expected a number")
+    if not isinstance(data.get("name_family_galaxy"), str):
+        raise _fail("aliases.json", "name_family_galaxy", "expected a galaxy file stem")
     return data
 
 

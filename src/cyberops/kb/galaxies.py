@@ -53,6 +53,17 @@ _KIND_WORDS = (
     ("ddos", "ddos"),
     ("denial-of-service", "ddos"),
 )
+#: galaxies of software that may be legitimate; their entries are checked with :data:`_LEGIT_TOOL`
+TOOL_GALAXIES = frozenset({"mitre-tool"})
+# A first sentence that says the tool is a system utility or legitimate software ("Reg is a Windows
+# utility", "BITSAdmin is a command line tool", "ngrok is a legitimate reverse proxy tool").
+_LEGIT_TOOL = re.compile(
+    r"\blegitimate\b"
+    r"|\b(?:Windows|operating system|native|command[- ]line|Unix-based|scripting|free Microsoft|remote assistance)\b"
+    r"[^.]{0,25}\b(?:utility|tool|interpreter|program)\b"
+    r"|^(?:The )?\[[^\]]+\]\([^)]*\) (?:is a utility|utility|is used to|can be used to|displays)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -70,6 +81,8 @@ class Cluster:
     role: str | None = None
     context: tuple[str, ...] = ()
     needs_context: tuple[str, ...] = ()
+    #: a legitimate program (system utility, admin tool) that attackers also use
+    legit_tool: bool = False
 
 
 def galaxy_dir() -> Path:
@@ -114,8 +127,10 @@ def _cluster(source: str, etype: str, galaxy_kind: str | None, value: dict) -> C
             state = country_code(raw)
             if state:
                 break
-    kind = _malware_kind(galaxy_kind, value.get("description", "")) if etype == "malware" else None
-    return Cluster(source, etype, name, synonyms, value.get("uuid"), mitre, state, kind)
+    description = value.get("description", "")
+    kind = _malware_kind(galaxy_kind, description) if etype == "malware" else None
+    legit = source in TOOL_GALAXIES and bool(_LEGIT_TOOL.search(description.split(". ")[0]))
+    return Cluster(source, etype, name, synonyms, value.get("uuid"), mitre, state, kind, legit_tool=legit)
 
 
 def load_galaxy_clusters(directory: Path | None = None) -> list[Cluster]:

@@ -86,6 +86,21 @@ def _dossier(db: str | None, selection: Selection) -> Dossier:
         return store_dossier(store, selection)
 
 
+def _bundle(
+    writer: Callable[..., int],
+    records: str | None,
+    output: Path | None,
+    options: ExportOptions,
+    title: str | None,
+    db: str | None,
+    selection: Selection,
+) -> int:
+    """Write one bundle (STIX) or event set (MISP): of a dossier from the store, or of the selected records."""
+    if selection.dossier and records is None:
+        return writer([], output, options, dossier=_dossier(db, selection))
+    return writer(_records(records, db, selection), output, options, title)
+
+
 def _store(db: str | None) -> RecordStore:
     from cyberops.store import RecordStore
 
@@ -108,11 +123,9 @@ def export_stix(
     """A STIX 2.1 bundle: a report per article, with actors, states, incidents and claims (a grouping per dossier)."""
 
     def export() -> int:
-        selection = Selection(since, until, state, dossier)
+        # Options and selection check their values: built inside _run so a bad one is a one-line error.
         options = _options(tlp, include_irrelevant)
-        if dossier and records is None:
-            return write_stix([], output, options, dossier=_dossier(db, selection))
-        return write_stix(_records(records, db, selection), output, options, title)
+        return _bundle(write_stix, records, output, options, title, db, Selection(since, until, state, dossier))
 
     count = _run(export)
     typer.echo(f"{count} STIX objects", err=True)
@@ -137,11 +150,9 @@ def export_misp(
     """MISP events with galaxy tags, link and evidence attributes: one per article, or one per dossier."""
 
     def export() -> int:
-        selection = Selection(since, until, state, dossier)
+        # Options and selection check their values: built inside _run so a bad one is a one-line error.
         options = _options(tlp, include_irrelevant)
-        if dossier and records is None:
-            return write_misp([], output, options, dossier=_dossier(db, selection))
-        return write_misp(_records(records, db, selection), output, options, title)
+        return _bundle(write_misp, records, output, options, title, db, Selection(since, until, state, dossier))
 
     count = _run(export)
     typer.echo(f"{count} MISP events", err=True)

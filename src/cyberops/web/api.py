@@ -19,14 +19,11 @@ from pydantic import BaseModel, Field
 from cyberops.errors import InputError
 from cyberops.ingest.sources import article_from_dict, iter_articles
 from cyberops.pipeline import ingest
-from cyberops.record import Article
+from cyberops.record import Article, ClaimKind, EntityType, IncidentType
 from cyberops.web import queries, views
 from cyberops.web.deps import Analyst, AnalyzerDep, Reader, SettingsDep, StoreDep, require_analyst, require_reader
 from cyberops.web.params import (
-    ClaimKind,
     DateParams,
-    EntityType,
-    IncidentType,
     Limit,
     Offset,
     SearchParams,

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 
+# The record's own vocabularies: the API accepts exactly what a record can hold.
+from cyberops.record import ClaimKind, IncidentType
 from cyberops.store import SearchFilters
 from cyberops.web.queries import DateRange
-
-ClaimKind = Literal["attribution", "denial", "counter_accusation", "response", "admission", "cooperation"]
-IncidentType = Literal[
-    "espionage",
-    "data_breach",
-    "ransomware",
-    "ddos",
-    "defacement",
-    "sabotage",
-    "hack_and_leak",
-    "financial_theft",
-    "phishing",
-    "surveillance",
-    "vulnerability",
-]
-EntityType = Literal["threat_actor", "malware", "operation", "person", "organization"]
 
 # Empty is allowed: a form's blank date field is sent as "since=".
 DATE = r"^(\d{4}-\d{2}-\d{2})?$"

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from cyberops.nlp.incident_types import EventPairs, IncidentTypeScanner, TypeCue, document_types, type_scores
+from cyberops.nlp.incident_types import (
+    EventPairs,
+    IncidentTypeScanner,
+    ThreatLists,
+    TypeCue,
+    document_types,
+    type_scores,
+)
 from cyberops.nlp.incidents import build_incidents
 from cyberops.nlp.lexicon import LexiconCache, LexiconError, available_languages, load_patterns
 from cyberops.nlp.mentions import SentenceView
@@ -150,6 +157,41 @@ def test_an_event_pair_makes_a_side_breach_count(scanner):
 def test_malformed_event_pairs_are_refused(events, message):
     with pytest.raises(LexiconError, match=message):
         EventPairs.parse({"groups": {}, "events": events}, "patterns/xx/incident_types.json")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The report counts more phishing kits than last year, and more malware, ransomware and botnets.",
+        "Attackers can install spyware or ransomware on the handset through the flaw, the researchers wrote.",
+        "A flaw in the app store lets rogue apps launch ransomware, adware and banking trojans on the phone.",
+    ],
+    ids=["list-middle", "list-end", "list-start"],
+)
+def test_ransomware_in_a_list_of_threats_is_no_ransomware_cue(scanner, text):
+    assert "ransomware" not in scanner.types(text, "en")
+
+
+def test_ransomware_outside_a_list_still_counts(scanner):
+    text = "Ransomware encrypted the clinic's servers on Monday and the gang demanded a ransom in bitcoin."
+    assert "ransomware" in scanner.types(text, "en")
+    cues = [c for c in scanner.scan(text, "en") if c.type == "ransomware"]
+    assert cues and all(c.weight > 0 for c in cues)
+
+
+@pytest.mark.parametrize(
+    ("lists", "message"),
+    [
+        ({"cyberwar": {"items": ["malware"], "joiners": ["and"]}}, "unknown incident type"),
+        ({"ransomware": {"items": [], "joiners": ["and"]}}, "non-empty list"),
+        ({"ransomware": {"items": ["malware"], "joiners": ["and"], "factor": 2}}, "factor"),
+        ({"ransomware": {"items": ["mal-ware!"], "joiners": ["and"]}}, "not a word or phrase"),
+    ],
+    ids=["unknown-type", "empty", "factor", "bad-word"],
+)
+def test_malformed_threat_lists_are_refused(lists, message):
+    with pytest.raises(LexiconError, match=message):
+        ThreatLists.parse({"groups": {}, "lists": lists}, "patterns/xx/incident_types.json")
 
 
 def _incident_types(text, scanner, hints):

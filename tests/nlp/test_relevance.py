@@ -168,3 +168,30 @@ def test_a_kernel_flaw_with_a_cve_id_is_relevant(scanner):
     )
     assert scanner.scan(text, "en").relevant
     assert not scanner.scan(text.replace("CVE-2031-40417", "issue 17").replace("Linux kernel", "bridge"), "en").relevant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Customers received texts about unusual activity on their bank accounts. It was a smishing scam, police said.",
+        "A man-in-the-middle position would let the provider read the messages, the researcher showed.",
+        "The firm lost $2 million to a business email compromise after a fake invoice from its supplier.",
+        "Engineers shipped a proof-of-concept that crashes the router; the vendor's patch arrives next month.",
+        "A threat actor has been selling access to the retailer's network on a forum since March.",
+    ],
+    ids=["smishing", "mitm", "bec", "poc", "threat-actor"],
+)
+def test_security_news_vocabulary_is_relevant(scanner, text):
+    assert scanner.scan(text, "en").relevant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The prime minister promised to address security issues at a conference in London next month.",
+        "The striker beat two attackers and the keeper; the attackers of the other side never recovered.",
+    ],
+    ids=["security-issues", "football"],
+)
+def test_near_misses_of_the_new_cues_are_not_relevant(scanner, text):
+    assert not scanner.scan(text, "en").relevant

@@ -39,7 +39,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -148,10 +148,10 @@ def _alternatives(words: Any, where: str) -> str:
     return "(?:" + "|".join(out) + ")"
 
 
-def load_event_pairs(lang: str | None) -> EventPairs:
-    """The event pairs of ``patterns/<lang>/incident_types.json``; every language's for an unknown one."""
+def _pattern_files(lang: str | None) -> list[tuple[str, Any]]:
+    """(source, parsed JSON) of ``patterns/<lang>/incident_types.json``; every language's for an unknown one."""
     languages = available_languages(LEXICON_NAME)
-    pairs: list[EventPair] = []
+    files = []
     for code in [lang] if lang in languages else languages:
         source = f"patterns/{code}/{LEXICON_NAME}.json"
         try:
@@ -159,8 +159,90 @@ def load_event_pairs(lang: str | None) -> EventPairs:
             data = json.loads(resource.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise LexiconError(source, f"not valid JSON ({error}); fix the syntax at that line") from error
-        pairs.extend(EventPairs.parse(data, source).pairs)
-    return EventPairs(pairs)
+        files.append((source, data))
+    return files
+
+
+def load_event_pairs(lang: str | None) -> EventPairs:
+    """The event pairs of ``patterns/<lang>/incident_types.json``; every language's for an unknown one."""
+    return EventPairs([pair for source, data in _pattern_files(lang) for pair in EventPairs.parse(data, source).pairs])
+
+
+@dataclass(frozen=True)
+class ThreatList:
+    """Cues of ``type`` that stand as one item in a list of threats count ``factor`` times their weight."""
+
+    type: str
+    factor: float
+    before: re.Pattern[str]
+    after: re.Pattern[str]
+
+
+class ThreatLists:
+    """The ``"lists"`` section of a pattern file, compiled (see the module docstring)."""
+
+    # How far to look on either side of a cue for the neighbouring list item.
+    WINDOW = 60
+
+    def __init__(self, lists: list[ThreatList]) -> None:
+        self.lists = lists
+
+    def apply(self, text: str, cues: list[TypeCue]) -> list[TypeCue]:
+        if not self.lists:
+            return cues
+        out = []
+        for cue in cues:
+            for spec in self.lists:
+                if cue.type == spec.type and (
+                    spec.before.search(text[max(0, cue.start - self.WINDOW) : cue.start])
+                    or spec.after.match(text[cue.end : cue.end + self.WINDOW])
+                ):
+                    cue = replace(cue, weight=cue.weight * spec.factor)
+                    break
+            out.append(cue)
+        return out
+
+    @classmethod
+    def parse(cls, data: Any, source: str) -> ThreatLists:
+        """Validate and compile ``data["lists"]`` (absent: no lists)."""
+        lists_ = data.get("lists", {}) if isinstance(data, dict) else {}
+        if not isinstance(lists_, dict):
+            raise LexiconError(source, '"lists" must be an object keyed by incident type')
+        out = []
+        for type_, spec in lists_.items():
+            where = f"{source}, lists {type_!r}"
+            if type_ not in INCIDENT_TYPES:
+                raise LexiconError(where, f"unknown incident type; use one of {list(INCIDENT_TYPES)} (RECORD.md)")
+            if not isinstance(spec, dict):
+                raise LexiconError(where, 'give {"factor": 0, "joiners": [...], "items": [...]}')
+            factor = spec.get("factor", 0.0)
+            if not isinstance(factor, int | float) or isinstance(factor, bool) or not 0 <= factor <= 1:
+                raise LexiconError(where, f'"factor" must be a number from 0 to 1, not {factor!r}')
+            items = _phrases(spec.get("items"), f"{where}, items")
+            joiners = _phrases(spec.get("joiners"), f"{where}, joiners")
+            join = rf"\s*(?:,|,?\s*{joiners})\s*"
+            before = re.compile(rf"\b{items}{join}$", re.IGNORECASE)
+            after = re.compile(rf"{join}(?:\w+\s+)?{items}\b", re.IGNORECASE)
+            out.append(ThreatList(type_, float(factor), before, after))
+        return cls(out)
+
+
+def _phrases(words: Any, where: str) -> str:
+    """``["malware", "exploit kit*"]`` as one regex group; words of a phrase are separated by spaces."""
+    if not isinstance(words, list) or not words:
+        raise LexiconError(where, "give a non-empty list of words or phrases")
+    out = []
+    for phrase in words:
+        parts = phrase.split() if isinstance(phrase, str) else []
+        if not parts or not all(_WORD.fullmatch(p) or p in {"&", "/"} for p in parts):
+            raise LexiconError(where, f"{phrase!r} is not a word or phrase (letters, an optional * at the end)")
+        out.append(r"\s+".join(re.escape(p[:-1]) + r"\w*" if p.endswith("*") else re.escape(p) for p in parts))
+    return "(?:" + "|".join(out) + ")"
+
+
+def load_threat_lists(lang: str | None) -> ThreatLists:
+    """The threat lists of ``patterns/<lang>/incident_types.json``; every language's for an unknown one."""
+    return ThreatLists([t for source, data in _pattern_files(lang) for t in ThreatLists.parse(data, source).lists])
 
 
 class IncidentTypeScanner:
@@ -171,6 +253,7 @@ class IncidentTypeScanner:
         self._lexicons = lexicons or LexiconCache()
         self._checked: set[int] = set()
         self._events: dict[str | None, EventPairs] = {}
+        self._lists: dict[str | None, ThreatLists] = {}
 
     def scan(self, text: str, lang: str | None) -> list[TypeCue]:
         lexicon = self._lexicons.get(LEXICON_NAME, lang)
@@ -178,6 +261,9 @@ class IncidentTypeScanner:
         cues = [TypeCue(m.group, m.start, m.end, m.text, m.weight, m.pattern) for m in lexicon.scan(text)]
         if lang not in self._events:
             self._events[lang] = load_event_pairs(lang)
+        if lang not in self._lists:
+            self._lists[lang] = load_threat_lists(lang)
+        cues = self._lists[lang].apply(text, cues)
         pairs = self._events[lang].scan(text)
         return sorted(cues + pairs, key=lambda c: c.start) if pairs else cues
 

@@ -208,6 +208,7 @@ class Analyzer:
                     sentence_cues,
                     adjectives_follow_noun=cues.adjectives_follow_noun,
                     linking_words=cues.linking_words,
+                    host_words=cues.host_words,
                     verb_first=cues.verb_first,
                 )
             )

@@ -113,6 +113,8 @@ class ClaimCues:
         self.adjectives_follow_noun: bool = bool(options.get("adjectives_follow_noun", False))
         # Words that may join a noun to a state after it: "hackers from Russia".
         self.linking_words: frozenset[str] = frozenset(w.casefold() for w in options.get("linking_words", []))
+        # Words before a state that say where a role is held, not whose it is: "Russian ambassador to Germany".
+        self.host_words: frozenset[str] = frozenset(w.casefold() for w in options.get("host_words", []))
         # Verb-subject-object order: a verb that opens its clause is followed by its subject.
         self.verb_first: bool = bool(options.get("verb_first", False))
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # A plausible personal name: two to five capitalised words, initials allowed.
 _NAME_WORD = re.compile(r"^(?:[A-Z]\.|[A-ZÀ-ÖØ-Þ][\w'’\-]*[a-zà-ÿ][\w'’\-]*)$")
 _ROLE_WINDOW = 70
+_WORD = re.compile(r"\w+'?", re.UNICODE)
 
 
 def person_mentions(
@@ -95,9 +96,22 @@ def role_state(sentence: SentenceView, start: int, end: int) -> str | None:
     states = [
         m
         for m in sentence.mentions
-        if m.state and m.kind in ("state", "organization") and window[0] <= m.start < window[1]
+        if m.state
+        and m.kind in ("state", "organization")
+        and window[0] <= m.start < window[1]
+        and not _hosts(sentence, m)
     ]
     return states[-1].state if states and before else (states[0].state if states else None)
+
+
+def _hosts(sentence: SentenceView, mention: Mention) -> bool:
+    """The state is where the role is held ("ambassador to Germany", "envoyé en France"), not the person's own."""
+    before = sentence.text[max(0, mention.start - sentence.span.start - 20) : mention.start - sentence.span.start]
+    words = [w.casefold() for w in _WORD.findall(before)][-2:]
+    if words and words[-1] in sentence.host_words:
+        return True
+    # "to the United States", "auprès de la France": a short word may stand between them.
+    return len(words) == 2 and words[0] in sentence.host_words and len(words[1]) <= 3
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -51,6 +51,7 @@ class SentenceView:
     # Word-order facts of the language (from its claims.json options).
     adjectives_follow_noun: bool = False
     linking_words: frozenset[str] = frozenset()
+    host_words: frozenset[str] = frozenset()
     # Verbs open their clause and their subject follows (Arabic: "اتهم الوزير إسرائيل").
     verb_first: bool = False
 

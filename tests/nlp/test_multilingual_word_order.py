@@ -87,3 +87,22 @@ def test_a_chinese_agent_first_sentence_accuses_the_agent(analyzer):
     record = analyze(analyzer, "外交部发言人表示,美国情报机构对中国大学实施网络攻击。", "zh")
     assert any(c.kind == "attribution" and c.subject_state == "US" for c in record.claims)
     assert not any(c.kind == "attribution" and c.subject_state == "CN" for c in record.claims)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cyberangriff. China hat Washington beschuldigt, die Computer einer Universität gehackt zu haben.",
+        "Hackerangriff. China hat dem amerikanischen Geheimdienst NSA vorgeworfen, Universitäten gehackt zu haben.",
+    ],
+)
+def test_verb_final_accusation_puts_the_object_between_auxiliary_and_participle(analyzer, text):
+    record = analyze(analyzer, text, "de")
+    assert ("attribution", "CN", "US") in keys(record)
+    assert not any(c.subject_state == "CN" for c in record.claims)
+
+
+def test_a_preposition_ends_the_phrase_of_a_state_without_a_parse(analyzer):
+    # "Washington in the hacking of computers" is no "Washington computers": Washington stays accused.
+    record = analyze(analyzer, "Кибератака. Китай обвинил Вашингтон во взломе компьютеров университета хакерами.", "ru")
+    assert ("attribution", "CN", "US") in keys(record)

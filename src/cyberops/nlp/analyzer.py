@@ -209,6 +209,7 @@ class Analyzer:
                     adjectives_follow_noun=cues.adjectives_follow_noun,
                     linking_words=cues.linking_words,
                     host_words=cues.host_words,
+                    auxiliaries=cues.auxiliaries,
                     verb_first=cues.verb_first,
                 )
             )

@@ -115,6 +115,8 @@ class ClaimCues:
         self.linking_words: frozenset[str] = frozenset(w.casefold() for w in options.get("linking_words", []))
         # Words before a state that say where a role is held, not whose it is: "Russian ambassador to Germany".
         self.host_words: frozenset[str] = frozenset(w.casefold() for w in options.get("host_words", []))
+        # Auxiliaries that open a clause whose accusing participle comes last: "China hat Washington beschuldigt".
+        self.auxiliaries: frozenset[str] = frozenset(w.casefold() for w in options.get("auxiliaries", []))
         # Verb-subject-object order: a verb that opens its clause is followed by its subject.
         self.verb_first: bool = bool(options.get("verb_first", False))
 

@@ -52,6 +52,8 @@ class SentenceView:
     adjectives_follow_noun: bool = False
     linking_words: frozenset[str] = frozenset()
     host_words: frozenset[str] = frozenset()
+    # Verb-final clauses: "hat Washington beschuldigt" puts the object between these and the participle.
+    auxiliaries: frozenset[str] = frozenset()
     # Verbs open their clause and their subject follows (Arabic: "اتهم الوزير إسرائيل").
     verb_first: bool = False
 

@@ -68,6 +68,11 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch, place_clos
             return False
         if _verb_cue_between(sentence, mention.end, cue.start):
             return False
+        if sentence.doc is None:
+            # Without a parse, the language's prepositions stand for it: "Вашингтон во взломе
+            # компьютеров" (Washington in the hacking of computers) is no "Washington computers".
+            prepositions = sentence.linking_words | sentence.host_words
+            return not any(w.casefold() in prepositions for w in _WORD.findall(between))
         # "the U.S. charged seven hackers", "the EU for involvement": a verb or a
         # preposition between them ends the noun phrase.
         return not _has_finite_verb(sentence, mention.end, cue.start, breaking=_PHRASE_BREAKERS)
@@ -147,6 +152,22 @@ def _verb_first_object(sentence: SentenceView, mention: Mention, cue: CueMatch) 
     return len(gap) <= _OBJECT_REACH and not any(c in gap for c in _STRONG_BREAK)
 
 
+def _verb_final_object(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
+    """ "China hat Washington (wegen Spionage) beschuldigt": without a parse, a name between a
+    clause's auxiliary and the accusing participle that closes it is the accused object."""
+    if not sentence.auxiliaries or sentence.doc is not None or cue.start < mention.end:
+        return False
+    after = _between(sentence, mention.end, cue.start)
+    if after is None or len(_WORD.findall(after)) > 4:
+        return False
+    offset = sentence.span.start
+    before = sentence.text[max(0, mention.start - offset - _OBJECT_REACH) : mention.start - offset]
+    # The object phrase runs from the auxiliary ("haben dem russischen Geheimdienst GRU vorgeworfen").
+    for opener in _CLAUSE_OPENERS:
+        before = before.rsplit(opener, 1)[-1]
+    return any(w.casefold() in sentence.auxiliaries for w in _WORD.findall(before))
+
+
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:
     if in_verb_first_subject(sentence, mention):
         return False
@@ -172,6 +193,8 @@ def qualified_by_attribution(sentence: SentenceView, mention: Mention) -> bool:
             if as_object:
                 return True
             continue
+        if _verb_final_object(sentence, mention, cue):
+            return True
         if (
             cue.end <= mention.start
             and mention.start - cue.end <= NEAR

@@ -548,4 +548,29 @@ def merge_claims(candidates: list[ClaimCandidate]) -> list[Claim]:
         for cue in candidate.cues:
             if cue not in claim.cues:
                 claim.cues.append(cue)
-    return claims
+    return _fold_unsourced(claims)
+
+
+def _fold_unsourced(claims: list[Claim]) -> list[Claim]:
+    """An attribution of a state with no speaker state joins one of the same state that has one.
+
+    A headline or summary restates without a source what a named party says
+    further down ("Russia behind hack" … "U.S. officials said Russia ..."); RECORD.md
+    counts a claim repeated in headline, lead and quote once.
+    """
+    sourced = {}
+    for claim in claims:
+        if claim.kind == "attribution" and claim.subject_state and claim.speaker_state:
+            sourced.setdefault(claim.subject_state, claim)
+    kept = []
+    for claim in claims:
+        target = sourced.get(claim.subject_state) if claim.kind == "attribution" and not claim.speaker_state else None
+        if target is None:
+            kept.append(claim)
+            continue
+        target.evidence.extend(span for span in claim.evidence if span not in target.evidence)
+        target.cues.extend(cue for cue in claim.cues if cue not in target.cues)
+        target.subject_actor = target.subject_actor or claim.subject_actor
+    for number, claim in enumerate(kept, start=1):
+        claim.id = f"c{number}"
+    return kept

@@ -558,7 +558,7 @@ def _fold_unsourced(claims: list[Claim]) -> list[Claim]:
     further down ("Russia behind hack" … "U.S. officials said Russia ..."); RECORD.md
     counts a claim repeated in headline, lead and quote once.
     """
-    sourced = {}
+    sourced: dict[str, Claim] = {}
     for claim in claims:
         if claim.kind == "attribution" and claim.subject_state and claim.speaker_state:
             sourced.setdefault(claim.subject_state, claim)

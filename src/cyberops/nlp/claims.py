@@ -564,7 +564,9 @@ def _fold_unsourced(claims: list[Claim]) -> list[Claim]:
             sourced.setdefault(claim.subject_state, claim)
     kept = []
     for claim in claims:
-        target = sourced.get(claim.subject_state) if claim.kind == "attribution" and not claim.speaker_state else None
+        target = None
+        if claim.kind == "attribution" and not claim.speaker_state and claim.subject_state:
+            target = sourced.get(claim.subject_state)
         if target is None:
             kept.append(claim)
             continue

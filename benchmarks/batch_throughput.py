@@ -9,14 +9,25 @@ Inputs are written as JSONL shards into a temporary folder (the corpus stays
 read-only): ``news`` is the whole background news corpus, one shard per
 language (mostly irrelevant: the cheap path); ``relevant`` is every article
 of the dev gold files marked relevant plus CASIE dev (the full analysis).
+With ``--copies N`` (N > 1), ``news-xN`` and ``relevant-xN`` are those
+suites written N times into each shard, with distinct ids: jobs of 8 k or
+160 documents are short enough for start-up to weigh, and the
+``marginal_docs_per_s`` of a ``-xN`` run (the documents the copies add over
+the time they add, against the plain run) is the steady rate with every
+fixed cost left out.
 
 For each run it reports wall-clock documents per second, the CPU seconds
 used by this process and every process it started (workers, Ray's raylet,
 GCS and actors, read from /proc every 0.2 s), documents per CPU-second (the
 figure that survives a busy machine), the peak resident memory (VmHWM) of
-each worker process, and the load average around the run. A first run on a
-one-document shard measures the fixed cost (start-up, model loading) of each
-configuration so that the steady rate can be told apart from it.
+each worker process, the CPU seconds and the number of processes started per
+kind of process, and the load average around the run. A first run on a tiny
+input measures the fixed cost (start-up, model loading) of each configuration
+so that the steady rate can be told apart from it: two shards of an
+irrelevant article and a relevant English one each, so that every process of
+a 2-worker configuration (readers, screening and parsing actors, each with
+the English model) starts in it. Before each run, the previous run's Ray
+actors are let go.
 """
 
 from __future__ import annotations
@@ -43,28 +54,46 @@ _TICK = os.sysconf("SC_CLK_TCK")
 # -- inputs -------------------------------------------------------------------------------------
 
 
-def write_inputs(corpus: Path, folder: Path) -> dict[str, Path]:
-    news = folder / "news"
-    relevant = folder / "relevant"
-    tiny = folder / "tiny"
-    for path in (news, relevant, tiny):
-        path.mkdir(parents=True)
-    for source in sorted((corpus / "news").glob("*.jsonl")):
-        _copy(source, news / source.name, lambda doc: True)
-    for source in sorted((corpus / "dev").glob("*.jsonl")):
-        _copy(source, relevant / f"dev-{source.name}", lambda doc: bool(doc.get("relevant")))
-    _copy(corpus / "casie" / "dev.jsonl", relevant / "casie-dev.jsonl", lambda doc: True)
-    first = next(iter(sorted(news.glob("*.jsonl"))))
-    (tiny / "one.jsonl").write_text(first.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
-    return {"news": news, "relevant": relevant, "tiny": tiny}
+def write_inputs(corpus: Path, folder: Path, copies: int = 1) -> dict[str, Path]:
+    news = [(source, source.name, _everything) for source in sorted((corpus / "news").glob("*.jsonl"))]
+    relevant = [(source, f"dev-{source.name}", _relevant) for source in sorted((corpus / "dev").glob("*.jsonl"))]
+    relevant.append((corpus / "casie" / "dev.jsonl", "casie-dev.jsonl", _everything))
+    plan = {"news": (news, 1), "relevant": (relevant, 1)}
+    if copies > 1:
+        plan.update({f"news-x{copies}": (news, copies), f"relevant-x{copies}": (relevant, copies)})
+    suites = {}
+    for name, (sources, times) in plan.items():
+        suites[name] = folder / name
+        suites[name].mkdir(parents=True)
+        for source, target, keep in sources:
+            _copy(source, suites[name] / target, keep, times)
+    suites["tiny"] = folder / "tiny"
+    suites["tiny"].mkdir()
+    irrelevant = (suites["news"] / news[0][1]).read_text("utf-8").splitlines()
+    found = (suites["relevant"] / "dev-en.jsonl").read_text("utf-8").splitlines()
+    for index in range(2):
+        (suites["tiny"] / f"{index}.jsonl").write_text(f"{irrelevant[index]}\n{found[index]}\n", "utf-8")
+    return suites
 
 
-def _copy(source: Path, target: Path, keep) -> None:
-    with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
-        for line in lines:
-            doc = json.loads(line)
-            if keep(doc):
-                out.write(json.dumps({k: doc[k] for k in _INPUT_FIELDS if k in doc}, ensure_ascii=False) + "\n")
+def _everything(doc: dict[str, Any]) -> bool:
+    return True
+
+
+def _relevant(doc: dict[str, Any]) -> bool:
+    return bool(doc.get("relevant"))
+
+
+def _copy(source: Path, target: Path, keep, copies: int = 1) -> None:
+    with target.open("w", encoding="utf-8") as out:
+        for copy in range(copies):
+            with source.open(encoding="utf-8") as lines:
+                for line in lines:
+                    doc = json.loads(line)
+                    if keep(doc):
+                        if copy:
+                            doc["id"] = f"{doc['id']}#{copy}"
+                        out.write(json.dumps({k: doc[k] for k in _INPUT_FIELDS if k in doc}, ensure_ascii=False) + "\n")
 
 
 def count_docs(folder: Path) -> int:
@@ -127,16 +156,27 @@ class ProcessSampler:
         spent = sum(cpu - self._before.get(pid, 0.0) for pid, cpu in self.cpu.items())
         return spent + self._own_cpu() - self._baseline
 
+    def _kind(self, pid: int) -> str:
+        name = self.names.get(pid, "?")
+        if "multiprocessing.spawn" in name:
+            return "local-worker"
+        return name.split()[0].rsplit("/", 1)[-1] if name.strip() else "?"
+
     def cpu_by_kind(self) -> dict[str, float]:
         """CPU seconds per kind of process (the first word of its command line), to see where time goes."""
         kinds: dict[str, float] = {"driver": self._own_cpu() - self._baseline}
         for pid, cpu in self.cpu.items():
-            name = self.names.get(pid, "?")
-            kind = name.split()[0].rsplit("/", 1)[-1] if name.strip() else "?"
-            if "multiprocessing.spawn" in name:
-                kind = "local-worker"
+            kind = self._kind(pid)
             kinds[kind] = kinds.get(kind, 0.0) + cpu - self._before.get(pid, 0.0)
         return {kind: round(cpu, 1) for kind, cpu in sorted(kinds.items(), key=lambda item: -item[1]) if cpu >= 0.1}
+
+    def started_by_kind(self) -> dict[str, int]:
+        """Processes started during the run, per kind: each Ray worker process pays for its imports."""
+        kinds: dict[str, int] = {}
+        for pid in self.cpu:
+            if pid not in self._before:
+                kinds[self._kind(pid)] = kinds.get(self._kind(pid), 0) + 1
+        return dict(sorted(kinds.items()))
 
     def worker_peaks_mb(self) -> list[float]:
         workers = [
@@ -168,8 +208,24 @@ def _descendants(root: int) -> list[int]:
 # -- runs -------------------------------------------------------------------------------------------
 
 
+def wait_for_actors_to_exit(timeout: float = 20.0) -> None:
+    """Ray ends a job's actors after the job returns: let the previous run's go before the next run starts."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        names = []
+        for pid in _descendants(os.getpid()):
+            try:
+                names.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+            except OSError:
+                continue
+        if not any(b"ray::MapWorker" in name for name in names):
+            return
+        time.sleep(0.2)
+
+
 def measure(engine: str, workers: int, shards: Path, out: Path, settings: Settings) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
+    wait_for_actors_to_exit()
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -195,6 +251,7 @@ def measure(engine: str, workers: int, shards: Path, out: Path, settings: Settin
         "docs_per_cpu_s": round(summary.documents / cpu, 1) if cpu else None,
         "worker_peak_rss_mb": sampler.worker_peaks_mb(),
         "cpu_by_process": sampler.cpu_by_kind(),
+        "processes_started": sampler.started_by_kind(),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
@@ -206,6 +263,7 @@ def main() -> None:
     parser.add_argument("--engines", default="local,ray")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--suites", default="news,relevant")
+    parser.add_argument("--copies", type=int, default=1, help="Also run news-xN: the news corpus N times over.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     engines = args.engines.split(",")
@@ -213,7 +271,9 @@ def main() -> None:
     settings = Settings()
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="cyberops-batch-bench-") as tmp:
-        inputs = write_inputs(args.corpus, Path(tmp) / "in")
+        inputs = write_inputs(args.corpus, Path(tmp) / "in", args.copies)
+        suites = args.suites.split(",")
+        suites += [f"{suite}-x{args.copies}" for suite in suites if args.copies > 1]
         for engine in engines:
             if engine == "ray":
                 import ray
@@ -222,13 +282,20 @@ def main() -> None:
                 ray.init(num_cpus=max(counts), include_dashboard=False, logging_level="ERROR", log_to_driver=False)
             for workers in counts:
                 fixed = measure(engine, workers, inputs["tiny"], Path(tmp) / "out", settings)
-                for suite in args.suites.split(","):
+                plain: dict[str, Any] = {}
+                for suite in suites:
                     row = measure(engine, workers, inputs[suite], Path(tmp) / "out", settings)
                     row.update(suite=suite, fixed_seconds=fixed["seconds"], fixed_cpu_seconds=fixed["cpu_seconds"])
                     steady = row["seconds"] - fixed["seconds"]
                     row["steady_docs_per_s"] = round(row["documents"] / steady, 1) if steady > 0 else None
                     steady_cpu = row["cpu_seconds"] - fixed["cpu_seconds"]
                     row["steady_docs_per_cpu_s"] = round(row["documents"] / steady_cpu, 1) if steady_cpu > 0 else None
+                    plain[suite] = row
+                    base = plain.get(suite.split("-x")[0]) if "-x" in suite else None
+                    if base:
+                        added = row["documents"] - base["documents"]
+                        row["marginal_docs_per_s"] = round(added / (row["seconds"] - base["seconds"]), 1)
+                        row["marginal_docs_per_cpu_s"] = round(added / (row["cpu_seconds"] - base["cpu_seconds"]), 1)
                     results.append(row)
                     print(json.dumps(row), flush=True)
             if engine == "ray":

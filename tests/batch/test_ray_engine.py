@@ -85,3 +85,37 @@ def test_shards_are_grouped_into_rounds_by_input_size(tmp_path: Path) -> None:
         paths.append(path)
     assert list(_rounds(paths, 100)) == [[0, 1], [2], [3], [4]]
     assert list(_rounds(paths, None)) == [[0, 1, 2, 3, 4]]
+
+
+def test_relevant_documents_are_parsed_in_blocks_of_one_language_the_costliest_first() -> None:
+    pa = pytest.importorskip("pyarrow")
+    from cyberops.batch.ray_engine import _parse_blocks
+
+    languages = ["de"] * 30 + ["en"] * 40 + ["fr"] * 3 + [None] * 2
+    pending = pa.table(
+        {
+            "seq": list(range(len(languages))),
+            "text": ["x" * 1000] * len(languages),
+            "shard": pa.array([0] * len(languages), pa.int32()),
+            "screened_language": languages,
+        }
+    )
+    blocks = _parse_blocks(pending, workers=2)
+    assert sorted(seq for block in blocks for seq in block["seq"].to_pylist()) == list(range(len(languages)))
+    assert all("screened_language" not in block.column_names for block in blocks)
+    by_language = [{languages[seq] for seq in block["seq"].to_pylist()} for block in blocks]
+    assert all(len(found) == 1 for found in by_language)
+    # English (a spaCy model: ~4x the cost of German per character) is 4/5 of the work: cut into quarters of it.
+    assert by_language[:4] == [{"en"}] * 4
+    assert {"en"} not in by_language[4:]
+    assert [found for found in by_language if found == {"de"}] == [{"de"}]
+
+
+def test_jsonl_needs_fewer_readers_than_warc(tmp_path: Path) -> None:
+    from cyberops.batch.ray_engine import _readers
+
+    jsonl = [tmp_path / f"{index}.jsonl.gz" for index in range(10)]
+    assert _readers(jsonl, 2) == 1
+    assert _readers(jsonl, 16) == 2
+    assert _readers([*jsonl, tmp_path / "pages.warc.gz"], 4) == 4
+    assert _readers(jsonl[:1], 4) == 1

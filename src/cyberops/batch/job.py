@@ -1,5 +1,7 @@
 """A batch job: input shards → an engine → Parquet record shards and a summary.
 
+Input shards are local files or objects in a store (``s3://…``, read
+through :mod:`cyberops.batch.storage`); the output folder is local.
 The job decides what is left to do (shards whose output is missing or was
 made from another version of the input), runs one engine over it, writes
 each shard's output as the engine completes it (the local engine's workers
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from cyberops.batch import storage
 from cyberops.batch.output import (
     BatchError,
     BatchSummary,
@@ -46,12 +49,22 @@ def run_batch(
 ) -> BatchSummary:
     """Analyze every document of the input shards into ``out/<shard name>.parquet``; skip shards already done.
 
+    ``inputs`` are files, folders or patterns, local or in an object store (``s3://bucket/dump/*.jsonl.gz``);
+    ``out`` is a local folder.
+
     ``engine`` is ``local`` (processes on this machine) or ``ray`` (Ray Data:
-    a local cluster, or the one at ``address``). A corrupt shard is reported
-    in the summary with status ``failed`` and nothing is written for it.
+    a local cluster, or the one at ``address``). A corrupt or missing shard is
+    reported in the summary with status ``failed`` and nothing is written for
+    it; a pattern that matches nothing or a store that cannot be listed is a
+    :class:`BatchError` before anything runs.
     """
     if engine not in ENGINES:
         raise BatchError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if storage.is_uri(out):
+        raise BatchError(
+            f"the output ({out}) must be a local folder: object stores are read, not written "
+            "(write locally, then copy the folder to the store)"
+        )
     settings = settings or Settings()
     out = Path(out)
     shards = find_shards(list(inputs))

@@ -2,7 +2,9 @@
 
 The main process only schedules: it cuts each JSONL shard into slices of raw
 lines (no JSON is parsed there) and hands a WARC or Parquet shard whole to
-one worker, which reads it itself. A worker (spawned, so it inherits no locks
+one worker, which reads it itself. Shards are local paths or object-store
+URIs; both read through :mod:`cyberops.batch.storage`, the parent's JSONL
+stream as much as a worker's archive. A worker (spawned, so it inherits no locks
 or threads) builds its analyzer once, analyzes a slice and writes its rows to
 a *part* file in a private folder of the output directory; the parent gets
 back only the part's name. When every slice of a shard is back, a worker
@@ -25,13 +27,12 @@ and rows are keyed by ``seq``, so nothing is lost or doubled.
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import multiprocessing
 import os
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -39,9 +40,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from cyberops.batch import storage
 from cyberops.batch.output import BatchError, ShardSummary, merge_parts, write_part
 from cyberops.batch.schema import error_row, rows_to_table
-from cyberops.batch.shards import _BROKEN, JSONL_SUFFIXES, ShardError, iter_documents
+from cyberops.batch.shards import ShardError, is_jsonl, iter_documents, jsonl_lines
 from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer, line_document
 from cyberops.settings import Settings
 
@@ -67,7 +69,7 @@ class _Task:
 
 @dataclass
 class _Shard:
-    path: Path
+    location: str
     output: Path
     parts: list[Path] = field(default_factory=list)
     outstanding: int = 0
@@ -110,7 +112,7 @@ class _Worker:
 
 
 def run_local(
-    shards: list[Path],
+    shards: Sequence[str | Path],
     settings: Settings,
     on_shard: ShardDone,
     outputs: list[Path],
@@ -119,20 +121,22 @@ def run_local(
     batch_size: int = 256,
     max_attempts: int = 3,
 ) -> None:
-    """Analyze every shard in ``workers`` processes into ``outputs``; ``on_shard(i, ShardSummary or ShardError)``.
+    """Analyze every shard (a path or a URI) in ``workers`` processes into ``outputs``;
+    ``on_shard(i, ShardSummary or ShardError)``.
 
     ``batch_size`` bounds the documents of one slice.
     """
     if not shards:
         return
-    run = _LocalRun(shards, settings, on_shard, outputs, max(1, workers), make_analyzer, batch_size, max_attempts)
+    locations = [storage.as_location(shard) for shard in shards]
+    run = _LocalRun(locations, settings, on_shard, outputs, max(1, workers), make_analyzer, batch_size, max_attempts)
     run.run()
 
 
 class _LocalRun:
     def __init__(
         self,
-        shards: list[Path],
+        shards: list[str],
         settings: Settings,
         on_shard: ShardDone,
         outputs: list[Path],
@@ -224,50 +228,41 @@ class _LocalRun:
     def _payload(self, task: _Task) -> tuple[Any, ...]:
         state = self.states[task.shard]
         if task.kind == "merge":
-            return (state.parts, state.output, state.path)
+            return (state.parts, state.output, state.location)
         part = self.parts / f"{task.shard}-{task.id}.arrow"
         if task.kind == "lines":
-            return (str(state.path), task.items, part)
+            return (state.location, task.items, part)
         if task.kind == "docs":
             return (task.items, part)
-        return (state.path, part)
+        return (state.location, part)
 
     def _tasks(self, index: int) -> Iterator[_Task]:
         """Slices of a shard; the shard is merged once read and all its slices are back."""
-        path = self.shards[index]
-        state = self.states[index] = _Shard(path, self.outputs[index])
-        if path.is_file() and path.name.lower().endswith(JSONL_SUFFIXES):
+        location = self.shards[index]
+        state = self.states[index] = _Shard(location, self.outputs[index])
+        if is_jsonl(location):
             try:
-                yield from self._line_tasks(index, path)
+                yield from self._line_tasks(index, location)
             except ShardError as error:
                 state.failure = error
         else:
-            yield self._new(index, "shard", [])  # WARC, Parquet (or a missing file): the worker reads it
+            yield self._new(index, "shard", [])  # WARC, Parquet: the worker reads it
         state.read = True
         self._settle(index)
 
-    def _line_tasks(self, index: int, path: Path) -> Iterator[_Task]:
+    def _line_tasks(self, index: int, location: str) -> Iterator[_Task]:
         """The raw non-blank lines of a JSONL shard in slices, numbered as ``iter_documents`` numbers them."""
-        zipped = path.name.lower().endswith(".gz")
-        expected = path.stat().st_size * (_GZIP_RATIO if zipped else 1)
+        zipped = location.lower().endswith(".gz")
+        expected = storage.size_hint(location) * (_GZIP_RATIO if zipped else 1)
         target = min(_MAX_SLICE_BYTES, max(_MIN_SLICE_BYTES, expected // (self.worker_count * _SLICES_PER_WORKER)))
-        opener: Any = gzip.open if zipped else open
-        seq = size = 0
+        size = 0
         chunk: list[tuple[int, int, bytes]] = []
-        try:
-            with opener(path, "rb") as stream:
-                for number, line in enumerate(stream, start=1):
-                    if not line.strip():
-                        continue
-                    chunk.append((seq, number, line))
-                    seq += 1
-                    size += len(line)
-                    if len(chunk) >= self.batch_size or size >= target:
-                        yield self._new(index, "lines", chunk)
-                        chunk, size = [], 0
-        except _BROKEN as error:
-            message = f"cannot be read past document {seq} ({type(error).__name__}: {error})"
-            raise ShardError(str(path), message) from error
+        for seq, number, line in jsonl_lines(location):
+            chunk.append((seq, number, line))
+            size += len(line)
+            if len(chunk) >= self.batch_size or size >= target:
+                yield self._new(index, "lines", chunk)
+                chunk, size = [], 0
         if chunk:
             yield self._new(index, "lines", chunk)
 
@@ -307,12 +302,12 @@ class _LocalRun:
         attempt = running.attempt + 1
         if running.kind == "merge":
             if attempt > self.max_attempts:
-                raise BatchError(f"the worker died {self.max_attempts} times writing the output of {state.path}")
+                raise BatchError(f"the worker died {self.max_attempts} times writing the output of {state.location}")
             self.retries.append(self._new(running.shard, "merge", [], attempt))
         elif running.kind == "shard":
             # Read it here, and hand it out in slices of documents: now one document can be told from the others.
             try:
-                docs = list(iter_documents(state.path, self.settings))
+                docs = list(iter_documents(state.location, self.settings))
             except ShardError as error:
                 state.failure = error
                 docs = []
@@ -334,7 +329,7 @@ class _LocalRun:
         state = self.states[task.shard]
         if task.kind == "lines":
             seq, number, line = item
-            doc = line_document(str(state.path), seq, number, line, self.settings)
+            doc = line_document(state.location, seq, number, line, self.settings)
         else:
             doc = item
         message = f"the worker died on this document {self.max_attempts} times (killed, out of memory, a crash)"

@@ -1,10 +1,13 @@
 """Record shards on disk: one output file per input shard, written atomically, and the job summary.
 
+Inputs are local paths or object-store URIs (:mod:`cyberops.batch.storage`);
+outputs are always in a local folder, named after the input's base name.
 A shard's records are written to a temporary file in the output folder and
 renamed into place only when complete, so an output file either holds every
 document of its input or does not exist. That makes a job resumable: a
 re-run skips each input whose output exists and was made from the same input
-file (same size and modification time, kept in the Parquet metadata).
+(same size and modification time, local file or object, kept in the Parquet
+metadata).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cyberops.batch.shards import SHARD_SUFFIXES, is_shard
+from cyberops.batch import storage
+from cyberops.batch.shards import SHARD_SUFFIXES
 from cyberops.errors import CyberopsError
 
 SUMMARY_NAME = "batch-summary.json"
@@ -73,24 +77,31 @@ class BatchSummary:
         return data
 
 
-def find_shards(inputs: list[str | Path]) -> list[Path]:
-    """The shard files named by ``inputs``; a folder stands for the shards inside it, in sorted order."""
-    found: list[Path] = []
+def find_shards(inputs: list[str | Path]) -> list[str]:
+    """The shard locations named by ``inputs``, in the order given: a file or object, a folder or prefix (the
+    shards under it, sorted), or a pattern (``dump/*.jsonl.gz``, ``s3://bucket/dump/*.jsonl.gz``).
+
+    A pattern that matches no shard, or a store that cannot be listed, stops the job: a typo would otherwise
+    leave part of an archive out silently. A named file that does not exist fails when read, like a corrupt one.
+    """
+    found: list[str] = []
     for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_shard(p)))
-        else:
-            found.append(path)
+        try:
+            locations = storage.expand(item, SHARD_SUFFIXES)
+        except (OSError, ValueError) as error:
+            raise BatchError(f"cannot list {item}: {error}") from None
+        if not locations and storage.is_pattern(item):
+            raise BatchError(f"no shard matches {item}; shards are named {', '.join(SHARD_SUFFIXES)}")
+        found.extend(locations)
     if not found:
         raise BatchError(f"no shards found; give files or folders of {', '.join(SHARD_SUFFIXES)}")
     return found
 
 
-def output_paths(shards: list[Path], out: Path) -> list[Path]:
+def output_paths(shards: list[str], out: Path) -> list[Path]:
     """``out/<input name>.parquet`` for each shard; two inputs of the same name would overwrite each other."""
-    paths = [out / f"{shard.name}.parquet" for shard in shards]
-    seen: dict[Path, Path] = {}
+    paths = [out / f"{storage.base_name(shard)}.parquet" for shard in shards]
+    seen: dict[Path, str] = {}
     for shard, path in zip(shards, paths, strict=True):
         if path in seen:
             raise BatchError(f"{seen[path]} and {shard} would both write {path.name}; rename one or run them apart")
@@ -98,7 +109,7 @@ def output_paths(shards: list[Path], out: Path) -> list[Path]:
     return paths
 
 
-def finished(output: Path, shard: Path) -> ShardSummary | None:
+def finished(output: Path, shard: str | Path) -> ShardSummary | None:
     """The summary of an output written by an earlier run from this same input, else None."""
     if not output.is_file():
         return None
@@ -107,7 +118,11 @@ def finished(output: Path, shard: Path) -> ShardSummary | None:
     except (OSError, pa.ArrowException):
         return None  # not ours, or damaged by something else: made again
     values = {key.decode(): value.decode() for key, value in meta.items() if key.startswith(_META.encode())}
-    if values.get(_META + "input_signature") != _signature(shard):
+    try:
+        current = storage.signature(storage.as_location(shard))
+    except OSError:
+        return None  # gone, or its store does not answer: the read says which
+    if values.get(_META + "input_signature") != current:
         return None
     return ShardSummary(
         input=str(shard),
@@ -119,7 +134,7 @@ def finished(output: Path, shard: Path) -> ShardSummary | None:
     )
 
 
-def write_shard(table: pa.Table, output: Path, shard: Path) -> ShardSummary:
+def write_shard(table: pa.Table, output: Path, shard: str | Path) -> ShardSummary:
     """Write a shard's records atomically (temporary file, then rename) and count them."""
     summary = ShardSummary(
         input=str(shard),
@@ -133,7 +148,7 @@ def write_shard(table: pa.Table, output: Path, shard: Path) -> ShardSummary:
     meta.update(
         {
             (_META + "input").encode(): str(shard).encode(),
-            (_META + "input_signature").encode(): _signature(shard).encode(),
+            (_META + "input_signature").encode(): storage.signature(storage.as_location(shard)).encode(),
             (_META + "documents").encode(): str(summary.documents).encode(),
             (_META + "relevant").encode(): str(summary.relevant).encode(),
             (_META + "errors").encode(): str(summary.errors).encode(),
@@ -157,11 +172,6 @@ def write_summary(summary: BatchSummary, out: Path) -> Path:
     return path
 
 
-def _signature(shard: Path) -> str:
-    stat = shard.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
 # -- parts: what a local worker wrote for a slice of a shard, merged into the shard's output ----------
 
 
@@ -173,7 +183,7 @@ def write_part(table: pa.Table, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def merge_parts(parts: list[Path], output: Path, shard: Path) -> ShardSummary:
+def merge_parts(parts: list[Path], output: Path, shard: str) -> ShardSummary:
     """Write a shard's output from its parts (in ``seq`` order), atomically, and count it."""
     from cyberops.batch.schema import rows_to_table
 

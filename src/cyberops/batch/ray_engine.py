@@ -3,10 +3,10 @@
 Stages, cheapest first, over a round of shards (as many as fit in
 ``round_bytes`` of input, 512 MiB by default; a larger shard is a round alone)::
 
-    read (one task per shard: JSONL, WARC, Parquet → document blocks)
+    read (a few tasks, each reading its share of the shards: JSONL, WARC, Parquet → blocks of ~1 MiB)
       → map_batches(Screener actors)   language, date, KB scan, relevance; no spaCy model is loaded
       → the driver                     keeps the settled rows (irrelevant or unreadable documents)
-      → from_arrow(relevant) → map_batches(Parser actors)   the full analysis, models loaded once per actor
+      → from_blocks(relevant, one language a block) → map_batches(Parser actors)   the full analysis
       → the driver writes one Parquet shard per input shard
 
 Splitting in the driver is what keeps irrelevant articles away from the
@@ -18,6 +18,13 @@ task that Ray retries after an actor died cannot add a row twice. A shard
 that breaks while read yields a marker row (``seq`` -1) and is reported
 instead of written.
 
+Every Ray worker process costs its start (~2 CPU-s of imports, and the KB
+or a spaCy model once in it), and on a node whose CPUs the actors hold each
+read task needs a process of its own: so there are few read tasks, and each
+parsing actor gets whole languages where it can (it loads the model of each
+language it meets). Actors take one block at a time, so that none holds
+queued work while another is idle.
+
 Actors are restarted and their tasks retried up to ``max_retries`` times;
 past that the job fails rather than loop on a document that always kills
 its worker.
@@ -26,19 +33,29 @@ its worker.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import os
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cyberops.batch import storage
 from cyberops.batch.output import BatchError
 from cyberops.batch.schema import RECORD_SCHEMA, error_row, rows_to_table
-from cyberops.batch.shards import DOC_FIELDS, DOC_SCHEMA, ShardError, documents_table, iter_documents
+from cyberops.batch.shards import (
+    DOC_FIELDS,
+    DOC_SCHEMA,
+    WARC_SUFFIXES,
+    ShardError,
+    documents_table,
+    iter_documents,
+)
 from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer, screen_document
 from cyberops.settings import Settings
 
@@ -47,12 +64,22 @@ ShardDone = Callable[[int, "pa.Table | ShardError"], None]
 RAY_EXTRA = "ray"
 # Input per round: the driver holds a round's records until it ends, and each round starts its actors anew.
 ROUND_BYTES = 512 * 2**20
+_SCREENERS_PER_READER = 8  # for JSONL and Parquet: see _readers
 _BLOCK_ROWS = 256  # documents per read block: enough blocks for every screening actor to have work
+# Ray Data merges a task's output blocks up to this size (128 MiB by default), which made one block of each read
+# task and left a screening actor idle; a read block of 256 news articles is ~0.8 MiB.
+_BLOCK_BYTES = 2**20
+# Estimated CPU µs to parse a character of an article in a language with a spaCy model, and without one (measured
+# on news: 12-15 and 2-5), and to load a model (0.2-1.9 s): what cuts and orders the parse blocks.
+_PARSE_US_PER_CHAR = {True: 13, False: 3}
+_MODEL_LOAD_US = 1_500_000
 _SHARD = pa.field("shard", pa.int32(), nullable=False)
 _PENDING = pa.field("doc", pa.struct(list(DOC_SCHEMA)))
 SCREENED_SCHEMA = pa.schema([*RECORD_SCHEMA, _SHARD, _PENDING])
 PARSED_SCHEMA = pa.schema([*RECORD_SCHEMA, _SHARD])
 _TO_PARSE_SCHEMA = pa.schema([*DOC_SCHEMA, _SHARD])
+_LANGUAGE = pa.field("screened_language", pa.string())
+_PENDING_SCHEMA = pa.schema([*_TO_PARSE_SCHEMA, _LANGUAGE])
 
 
 def import_ray() -> Any:
@@ -69,7 +96,7 @@ def import_ray() -> Any:
 
 
 def run_ray(
-    shards: list[Path],
+    shards: list[str],
     settings: Settings,
     on_shard: ShardDone,
     workers: int = 1,
@@ -97,6 +124,7 @@ def run_ray(
     try:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
+        context.target_max_block_size = _BLOCK_BYTES
         # Bounded, unlike Ray Data's default (forever): a document that always kills its actor must end the job.
         remote = {"max_restarts": max_retries, "max_task_retries": max_retries}
         for positions in _rounds(shards, round_bytes):
@@ -110,14 +138,14 @@ def run_ray(
             ray.shutdown()
 
 
-def _rounds(shards: list[Path], round_bytes: int | None) -> Iterator[list[int]]:
+def _rounds(shards: list[str], round_bytes: int | None) -> Iterator[list[int]]:
     if not round_bytes:
         yield list(range(len(shards)))
         return
     current: list[int] = []
     size = 0
     for position, shard in enumerate(shards):
-        weight = shard.stat().st_size if shard.exists() else 0
+        weight = storage.size_hint(shard)
         if current and size + weight > round_bytes:
             yield current
             current, size = [], 0
@@ -129,7 +157,7 @@ def _rounds(shards: list[Path], round_bytes: int | None) -> Iterator[list[int]]:
 
 def _run_round(
     ray: Any,
-    shards: list[Path],
+    shards: list[str],
     settings: Settings,
     workers: int,
     make_analyzer: AnalyzerFactory,
@@ -137,24 +165,30 @@ def _run_round(
     parse_batch: int,
     remote: dict[str, int],
 ) -> list[pa.Table | ShardError]:
-    actor_args = {"settings": settings, "make_analyzer": make_analyzer}
     actors = {
-        "compute": ray.data.ActorPoolStrategy(size=workers),
         "num_cpus": 1,
         "ray_remote_args_fn": lambda: dict(remote),
-        "fn_constructor_kwargs": actor_args,
+        "fn_constructor_kwargs": {"settings": settings, "make_analyzer": make_analyzer},
         "batch_format": "pyarrow",
     }
-    # Reading is light: with no CPU of its own it never waits for an actor to let one go; `concurrency` bounds it.
+    # A read task takes no CPU slot, so it never waits for an actor to let one go.
+    readers = _readers(shards, workers)
     documents = ray.data.read_datasource(
-        _shard_datasource(shards, settings), num_cpus=0, concurrency=workers, override_num_blocks=len(shards)
+        _shard_datasource(shards, settings, readers), num_cpus=0, concurrency=readers, override_num_blocks=readers
     )
     tables: dict[int, list[pa.Table]] = defaultdict(list)
     pending: list[pa.Table] = []
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for bounded actor restarts; ray_remote_args_fn goes in 2.64: revisit then.
         warnings.simplefilter("ignore", DeprecationWarning)
-        screened = documents.map_batches(Screener, batch_size=screen_batch, **actors)
+        # One block at a time per actor: with Ray Data's default (four queued per actor), the actor ready first
+        # took most of the blocks while the other was still starting.
+        screened = documents.map_batches(
+            Screener,
+            batch_size=screen_batch,
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
+            **actors,
+        )
         # The driver keeps the settled rows (it writes them anyway) and sends on only the relevant articles:
         # splitting here costs no Ray task, where a filter task per block would start worker processes.
         for batch in screened.iter_batches(batch_format="pyarrow", batch_size=None):
@@ -164,10 +198,70 @@ def _run_round(
                 pending.append(unsettled)
         if pending:
             # The screening actors are gone by now: their CPUs go to the parsing actors.
-            parsed = ray.data.from_arrow(pending).map_batches(Parser, batch_size=parse_batch, **actors)
+            blocks = _parse_blocks(pa.concat_tables(pending), workers)
+            # One block at a time per actor, so that the next block goes to the actor that is free.
+            pool = ray.data.ActorPoolStrategy(size=min(workers, len(blocks)), max_tasks_in_flight_per_actor=1)
+            # from_blocks keeps the blocks as made; from_arrow would run a Ray task per table for its metadata,
+            # and start worker processes for them (measured: 2 processes, 3.8 CPU-s, 2.6 s before the first parse).
+            parsed = ray.data.from_blocks(blocks).map_batches(Parser, batch_size=parse_batch, compute=pool, **actors)
             for batch in parsed.iter_batches(batch_format="pyarrow", batch_size=None):
                 _gather(tables, batch)
     return [_shard_result(shards[index], tables.get(index, [])) for index in range(len(shards))]
+
+
+def _parse_blocks(pending: pa.Table, workers: int) -> list[pa.Table]:
+    """The relevant documents in blocks of one language each, the costliest first.
+
+    A parsing actor loads the spaCy model of each language it meets, so a language's documents stay
+    together; a language with more than ``1/(2 x workers)`` of the estimated parse cost is cut into
+    pieces of about that cost, so that the actors, each taking the next block when free, end together.
+    """
+    modelled = _modelled_languages()
+    pending = pending.sort_by([(_LANGUAGE.name, "ascending"), (_SHARD.name, "ascending"), ("seq", "ascending")])
+    languages = pending[_LANGUAGE.name].to_pylist()
+    pending = pending.drop_columns([_LANGUAGE.name])
+    costs = [
+        length * _PARSE_US_PER_CHAR[language in modelled]
+        for length, language in zip(pc.utf8_length(pending["text"]).to_pylist(), languages, strict=True)
+    ]
+    most = max(sum(costs) / (2 * workers), 1)
+    blocks: list[tuple[int, pa.Table]] = []
+    start = 0
+    for end in range(1, len(languages) + 1):
+        if end < len(languages) and languages[end] == languages[start]:
+            continue
+        total = sum(costs[start:end])
+        pieces = math.ceil(total / most)
+        # Cut where the running cost passes each 1/pieces of the language's total.
+        piece_start, spent, cut = start, 0, 1
+        for row in range(start, end):
+            spent += costs[row]
+            if spent * pieces >= total * cut or row + 1 == end:
+                # Each piece may be the first of its language its actor meets, and load the model.
+                cost = sum(costs[piece_start : row + 1]) + (_MODEL_LOAD_US if languages[row] in modelled else 0)
+                blocks.append((cost, pending.slice(piece_start, row + 1 - piece_start)))
+                piece_start, cut = row + 1, cut + 1
+        start = end
+    return [block for _, block in sorted(blocks, key=lambda item: -item[0])]
+
+
+def _modelled_languages() -> frozenset[str]:
+    # The file Pipelines reads, read here without importing spaCy into the driver.
+    table = resources.files("cyberops.nlp").joinpath("models.json").read_text("utf-8")
+    return frozenset(json.loads(table)["models"])
+
+
+def _readers(shards: list[str], workers: int) -> int:
+    """How many read tasks feed ``workers`` screening actors.
+
+    Each runs in a Ray worker process of its own, started for it (~2 CPU-s of imports) when the actors
+    hold every CPU. A JSONL or Parquet reader only parses: it keeps up with ~15 screening actors
+    (measured on news: 0.3 CPU-s to read what took a screening actor 4.6), so a few suffice. A WARC
+    reader also extracts every page's text (~14 ms a page), more than the screen costs: one per actor.
+    """
+    if any(str(shard).lower().endswith(WARC_SUFFIXES) for shard in shards):
+        return min(workers, len(shards))
+    return min(math.ceil(workers / _SCREENERS_PER_READER), len(shards))
 
 
 def _gather(tables: dict[int, list[pa.Table]], batch: pa.Table) -> None:
@@ -175,12 +269,12 @@ def _gather(tables: dict[int, list[pa.Table]], batch: pa.Table) -> None:
         tables[shard].append(batch.filter(pc.equal(batch["shard"], shard)).drop_columns(["shard"]))
 
 
-def _shard_result(shard: Path, tables: list[pa.Table]) -> pa.Table | ShardError:
+def _shard_result(shard: str, tables: list[pa.Table]) -> pa.Table | ShardError:
     if not tables:
         return rows_to_table([])
     table = pa.concat_tables(tables).sort_by("seq").combine_chunks()
     if table.num_rows and table["seq"][0].as_py() == -1:
-        return ShardError(str(shard), table["error"][0].as_py())
+        return ShardError(shard, table["error"][0].as_py())
     seqs = table["seq"].to_numpy()
     # A retried task can only repeat rows it already gave: keep the first of each seq.
     if len(seqs) > 1 and (seqs[1:] == seqs[:-1]).any():
@@ -192,34 +286,57 @@ def _shard_result(shard: Path, tables: list[pa.Table]) -> pa.Table | ShardError:
 # -- the read ---------------------------------------------------------------------------------
 
 
-def _shard_datasource(shards: list[Path], settings: Settings) -> Any:
-    """A Ray datasource with one read task per shard, yielding blocks of documents (plus ``shard``)."""
+def _shard_datasource(shards: list[str], settings: Settings, readers: int) -> Any:
+    """A Ray datasource of ``readers`` read tasks, each reading its share of the shards in turn and yielding
+    blocks of documents (plus ``shard``).
+
+    Not a task per shard: a Ray worker process runs each, and Ray ends an idle one past its limit of
+    one per CPU (the actors hold them all), so each task started a process of its own.
+    """
     # Built here, not at import, so that this module imports without Ray and says what to install.
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
 
     class ShardDatasource(Datasource):
         def __init__(self) -> None:
-            self.shards = [str(shard) for shard in shards]
+            self.shards = list(shards)
 
         def estimate_inmemory_data_size(self) -> int | None:
-            return sum(os.path.getsize(shard) for shard in self.shards if os.path.exists(shard)) or None
+            return sum(storage.size_hint(shard) for shard in self.shards) or None
 
         def get_read_tasks(
             self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
         ) -> list[ReadTask]:
+            sizes = [storage.size_hint(shard) for shard in self.shards]
+            # The largest shards first, each to the reader with the fewest bytes so far.
+            shares: list[list[int]] = [[] for _ in range(readers)]
+            loads = [0] * readers
+            for index in sorted(range(len(sizes)), key=lambda index: -sizes[index]):
+                reader = loads.index(min(loads))
+                shares[reader].append(index)
+                loads[reader] += sizes[index]
             tasks = []
-            for index, shard in enumerate(self.shards):
-                size = os.path.getsize(shard) if os.path.exists(shard) else None
-                metadata = BlockMetadata(num_rows=None, size_bytes=size, input_files=(shard,), exec_stats=None)
-                read = functools.partial(_read_blocks, index, Path(shard), settings)
+            for reader, share in enumerate(shares):
+                share.sort()
+                metadata = BlockMetadata(
+                    num_rows=None,
+                    size_bytes=loads[reader],
+                    input_files=tuple(self.shards[index] for index in share),
+                    exec_stats=None,
+                )
+                read = functools.partial(_read_shards, [(index, self.shards[index]) for index in share], settings)
                 tasks.append(ReadTask(read, metadata, schema=_TO_PARSE_SCHEMA))
             return tasks
 
     return ShardDatasource()
 
 
-def _read_blocks(index: int, shard: Path, settings: Settings) -> Iterable[pa.Table]:
+def _read_shards(shards: list[tuple[int, str]], settings: Settings) -> Iterable[pa.Table]:
+    for index, shard in shards:
+        yield from _read_blocks(index, shard, settings)
+
+
+def _read_blocks(index: int, shard: str, settings: Settings) -> Iterable[pa.Table]:
     docs: list[dict[str, Any]] = []
     try:
         for doc in iter_documents(shard, settings):
@@ -229,7 +346,7 @@ def _read_blocks(index: int, shard: Path, settings: Settings) -> Iterable[pa.Tab
                 docs = []
     except ShardError as error:
         # The rows read so far are dropped downstream with the shard; the marker says why.
-        docs.append({"seq": -1, "source": str(shard), "error": error.message})
+        docs.append({"seq": -1, "source": shard, "error": error.message})
     if docs:
         yield _with_shard(documents_table(docs), index)
 
@@ -253,13 +370,12 @@ class Screener:
         for doc in batch.to_pylist():
             row: dict[str, Any] | None
             if doc["seq"] == -1:
-                row = error_row(-1, doc["source"], doc["error"])
-                article = None
+                row, to_parse = error_row(-1, doc["source"], doc["error"]), None
             else:
-                row, article = screen_document(self.analyzer, doc, self.settings)
-            if article is not None:
-                prepared = dict(doc, prepared=True, html=None, **_article_fields(article))
-                row = _placeholder(doc)
+                row, to_parse = screen_document(self.analyzer, doc, self.settings)
+            if to_parse is not None:
+                prepared = dict(doc, prepared=True, html=None, **_article_fields(to_parse.article))
+                row = _placeholder(doc, to_parse.language)
                 row["doc"] = {name: prepared.get(name) for name in DOC_FIELDS}
             else:
                 assert row is not None
@@ -297,13 +413,15 @@ def _settled(batch: pa.Table) -> pa.Table:
 def _unsettled(batch: pa.Table) -> pa.Table:
     pending = batch.filter(pc.is_valid(batch["doc"]))
     if not pending.num_rows:
-        return _TO_PARSE_SCHEMA.empty_table()
+        return _PENDING_SCHEMA.empty_table()
     docs = pa.Table.from_struct_array(pending["doc"].combine_chunks())
-    return docs.append_column(_SHARD, pending["shard"].combine_chunks())
+    docs = docs.append_column(_SHARD, pending["shard"].combine_chunks())
+    return docs.append_column(_LANGUAGE, pending["language"].combine_chunks())
 
 
-def _placeholder(doc: dict[str, Any]) -> dict[str, Any]:
-    """The screened row of a document still to parse: its record comes from the parser."""
+def _placeholder(doc: dict[str, Any], language: str | None) -> dict[str, Any]:
+    """The screened row of a document still to parse: its record comes from the parser; its language
+    groups the parse work."""
     row: dict[str, Any] = dict.fromkeys(RECORD_SCHEMA.names)
-    row.update(seq=doc["seq"], source=doc["source"], entities=[], incidents=[], claims=[])
+    row.update(seq=doc["seq"], source=doc["source"], language=language, entities=[], incidents=[], claims=[])
     return row

@@ -7,6 +7,10 @@ as given (``prepared`` false) and made into an Article by :func:`prepare` in
 the worker, where the HTML extraction it may need belongs; a WARC record
 arrives already made into an Article by :func:`~cyberops.ingest.warc.iter_warc_articles`.
 
+A shard is a local path or an object-store URI (``s3://…``); its bytes come
+through :mod:`cyberops.batch.storage`, so every reader takes both, and a
+document's ``source`` names the shard as given.
+
 A bad line or record becomes a document with its ``error`` and the shard
 goes on. A shard that cannot be read to its end (a broken gzip stream, a
 truncated archive, a file that is no Parquet) raises :class:`ShardError`
@@ -16,7 +20,6 @@ that shard, so it is reported and skipped, and a later run tries it again.
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cyberops.batch import storage
 from cyberops.errors import CyberopsError, InputError
 from cyberops.ingest.decode import decode_bytes
 from cyberops.ingest.sources import article_from_dict
@@ -51,7 +55,8 @@ DOC_SCHEMA = pa.schema(
 )
 # The start of the messages iter_warc_articles gives when the archive itself, not one record, is broken.
 _ARCHIVE_BROKEN = ("the archive is", "not a WARC archive", "no such file")
-# What a broken gzip stream or a file that is no Parquet makes the readers raise.
+_MISSING = "no such file; check the path"
+# What a broken gzip stream, a file that is no Parquet or a failing object store makes the readers raise.
 _BROKEN = (OSError, EOFError, zlib.error, pa.ArrowException)
 
 
@@ -64,24 +69,48 @@ class ShardError(CyberopsError):
         self.message = message
 
 
-def is_shard(path: str | Path) -> bool:
-    return str(path).lower().endswith(SHARD_SUFFIXES)
+def is_jsonl(location: str | Path) -> bool:
+    return storage.base_name(location).lower().endswith(JSONL_SUFFIXES)
 
 
-def iter_documents(path: str | Path, settings: Settings) -> Iterator[dict[str, Any]]:
-    """Every document of a shard, numbered from 0 by ``seq``; raises ShardError where the shard breaks."""
-    path = Path(path)
-    name = path.name.lower()
-    if not path.is_file():
-        raise ShardError(str(path), "no such file; check the path")
+def iter_documents(location: str | Path, settings: Settings) -> Iterator[dict[str, Any]]:
+    """Every document of a shard (a path or a URI), numbered from 0 by ``seq``; raises ShardError where the
+    shard breaks."""
+    location = storage.as_location(location)
+    name = storage.base_name(location).lower()
+    try:
+        present = storage.is_file(location)
+    except OSError as error:
+        raise ShardError(location, f"cannot be looked up ({type(error).__name__}: {error})") from error
+    if not present:
+        raise ShardError(location, _MISSING)
     if name.endswith(JSONL_SUFFIXES):
-        yield from _jsonl_documents(path, settings)
+        for seq, number, line in jsonl_lines(location):
+            yield _jsonl_line(seq, f"{location}:{number}", line, settings)
     elif name.endswith(WARC_SUFFIXES):
-        yield from _warc_documents(path, settings)
+        yield from _warc_documents(location, settings)
     elif name.endswith(PARQUET_SUFFIXES):
-        yield from _parquet_documents(path)
+        yield from _parquet_documents(location)
     else:
-        raise ShardError(str(path), f"not a shard: name it with one of {', '.join(SHARD_SUFFIXES)}")
+        raise ShardError(location, f"not a shard: name it with one of {', '.join(SHARD_SUFFIXES)}")
+
+
+def jsonl_lines(location: str) -> Iterator[tuple[int, int, bytes]]:
+    """``(seq, line number, line)`` of each non-blank line of a JSONL shard (plain or gzip), raw: the local
+    engine's parent slices these without parsing them. Raises ShardError where the shard breaks."""
+    seq = 0
+    try:
+        with storage.open_stream(location) as stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                yield seq, number, line
+                seq += 1
+    except FileNotFoundError as error:
+        raise ShardError(location, _MISSING) from error
+    except _BROKEN as error:
+        message = f"cannot be read past document {seq} ({type(error).__name__}: {error})"
+        raise ShardError(location, message) from error
 
 
 def prepare(doc: dict[str, Any], settings: Settings) -> Article:
@@ -131,20 +160,6 @@ def _failed(seq: int, source: str, message: str) -> dict[str, Any]:
     return doc
 
 
-def _jsonl_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    seq = 0
-    try:
-        with opener(path, "rb") as stream:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                yield _jsonl_line(seq, f"{path}:{number}", line, settings)
-                seq += 1
-    except _BROKEN as error:
-        raise ShardError(str(path), f"cannot be read past document {seq} ({type(error).__name__}: {error})") from error
-
-
 def _jsonl_line(seq: int, source: str, line: bytes, settings: Settings) -> dict[str, Any]:
     if len(line) > settings.max_bytes:
         return _failed(seq, source, f"the line is over the limit of {settings.max_bytes:,} bytes")
@@ -159,10 +174,18 @@ def _jsonl_line(seq: int, source: str, line: bytes, settings: Settings) -> dict[
     return _document(seq, source, data)
 
 
-def _warc_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
+def _warc_documents(location: str, settings: Settings) -> Iterator[dict[str, Any]]:
     from cyberops.ingest.warc import iter_warc_articles
 
-    for seq, item in enumerate(iter_warc_articles(path, settings)):
+    try:
+        with storage.open_file(location) as stream:
+            yield from _warc_records(iter_warc_articles(location, settings, stream=stream), location)
+    except OSError as error:  # the archive could not be opened; a break inside it is an InputError of warc's
+        raise ShardError(location, f"cannot be read ({type(error).__name__}: {error})") from error
+
+
+def _warc_records(items: Iterator[Article | InputError], location: str) -> Iterator[dict[str, Any]]:
+    for seq, item in enumerate(items):
         if isinstance(item, InputError):
             if item.message.startswith(_ARCHIVE_BROKEN):
                 raise ShardError(item.source, item.message)
@@ -171,7 +194,7 @@ def _warc_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
         doc: dict[str, Any] = dict.fromkeys(DOC_FIELDS)
         doc.update(
             seq=seq,
-            source=f"{path}#{seq} ({item.url})",
+            source=f"{location}#{seq} ({item.url})",
             prepared=True,
             id=item.id,
             text=item.text,
@@ -185,14 +208,15 @@ def _warc_documents(path: Path, settings: Settings) -> Iterator[dict[str, Any]]:
         yield doc
 
 
-def _parquet_documents(path: Path) -> Iterator[dict[str, Any]]:
+def _parquet_documents(location: str) -> Iterator[dict[str, Any]]:
     seq = 0
     try:
-        with pq.ParquetFile(path) as shard:
+        with storage.open_file(location) as source, pq.ParquetFile(source) as shard:
             columns = [name for name in INPUT_FIELDS if name in shard.schema_arrow.names]
             for batch in shard.iter_batches(batch_size=256, columns=columns):
                 for row in batch.to_pylist():
-                    yield _document(seq, f"{path}#{seq}", row)
+                    yield _document(seq, f"{location}#{seq}", row)
                     seq += 1
     except _BROKEN as error:
-        raise ShardError(str(path), f"cannot be read past document {seq} ({type(error).__name__}: {error})") from error
+        message = f"cannot be read past document {seq} ({type(error).__name__}: {error})"
+        raise ShardError(location, message) from error

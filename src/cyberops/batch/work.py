@@ -11,7 +11,7 @@ document, which screens first inside ``Analyzer.analyze`` just the same.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cyberops.batch.schema import error_row, record_row
 from cyberops.batch.shards import prepare
@@ -45,10 +45,17 @@ def analyze_document(analyzer: AnalyzerLike, doc: dict[str, Any], settings: Sett
     return _analyzed(analyzer, article, doc)
 
 
+class ToParse(NamedTuple):
+    """A document the cheap pass found relevant: its article, and the language the screen detected."""
+
+    article: Article
+    language: str | None
+
+
 def screen_document(
     analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings
-) -> tuple[dict[str, Any] | None, Article | None]:
-    """``(row, None)`` when the cheap pass settles the document, ``(None, article)`` when it must be parsed."""
+) -> tuple[dict[str, Any], None] | tuple[None, ToParse]:
+    """``(row, None)`` when the cheap pass settles the document, ``(None, to_parse)`` when it must be parsed."""
     try:
         article = prepare(doc, settings)
     except InputError as error:
@@ -58,13 +65,8 @@ def screen_document(
     except Exception as error:  # the same message the full analysis would have given
         return _failure(article, doc, error), None
     if record.relevant:
-        return None, article
+        return None, ToParse(article, record.language)
     return record_row(record, doc["seq"], doc["source"]), None
-
-
-def analyze_article(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:
-    """The record row of an article already screened relevant."""
-    return _analyzed(analyzer, article, doc)
 
 
 def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,15 @@ from cyberops.settings import Settings
 
 
 def batch(
+    # Strings, not Paths: Path("s3://bucket/key") would collapse the "//" of a URI.
     shards: Annotated[
-        list[Path], typer.Argument(help="Shards (.jsonl, .jsonl.gz, .warc, .warc.gz, .parquet) or folders of them.")
+        list[str],
+        typer.Argument(
+            help="Shards (.jsonl, .jsonl.gz, .warc, .warc.gz, .parquet), folders or patterns of them, local or in "
+            "an object store (s3://bucket/dump/*.jsonl.gz; credentials and endpoint from the AWS_* variables)."
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the record shards (<input name>.parquet).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Local folder for the record shards (<input name>.parquet).")],
     engine: Annotated[str, typer.Option(help="local (processes on this machine) or ray (Ray Data).")] = "local",
     workers: Annotated[int, typer.Option(min=1, help="Worker processes, or actors per stage with Ray.")] = 1,
     address: Annotated[
@@ -27,6 +32,7 @@ def batch(
     """Analyze shards into Parquet record shards; a re-run skips the shards already done."""
     from cyberops.batch import BatchError, ShardSummary, run_batch
     from cyberops.batch.output import SUMMARY_NAME
+    from cyberops.batch.storage import base_name
 
     console = Console(stderr=True)
 
@@ -38,7 +44,7 @@ def batch(
     settings = Settings().with_overrides(max_bytes=max_bytes)
     try:
         summary = run_batch(
-            [str(s) for s in shards], out, settings, engine=engine, workers=workers, address=address, on_shard=report
+            list(shards), out, settings, engine=engine, workers=workers, address=address, on_shard=report
         )
     except BatchError as error:
         typer.echo(f"error: {error}", err=True)
@@ -46,10 +52,10 @@ def batch(
     table = Table("shard", "status", "documents", "relevant", "errors", title=f"{summary.engine} × {summary.workers}")
     for shard in summary.shards:
         counts = (str(shard.documents), str(shard.relevant), str(shard.errors))
-        table.add_row(Path(shard.input).name, shard.status, *counts)
+        table.add_row(base_name(shard.input), shard.status, *counts)
     table.add_row("total", "", str(summary.documents), str(summary.relevant), str(summary.errors), style="bold")
     console.print(table)
-    console.print(f"{summary.seconds:.1f} s; summary in {out / SUMMARY_NAME}")
+    console.print(f"{summary.seconds:.1f} s; summary in {Path(out) / SUMMARY_NAME}")
     if summary.failed_shards:
         raise typer.Exit(code=1)
 

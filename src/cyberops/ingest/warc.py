@@ -7,6 +7,10 @@ URL, so a page archived twice, or also fetched live, gets one id. Records of
 other types (requests, metadata, revisits), other media (images, scripts)
 and non-2xx responses are skipped without a word: an archive is mostly those.
 
+An archive is read from a path, or from an open binary stream (seekable:
+the end of the archive is checked by seeking back), which is how the batch
+job reads archives in object stores; the path then only names it.
+
 A record that cannot be made into an article is yielded as an
 :class:`~cyberops.errors.InputError` named ``path#offset`` and the next one
 is read. A corrupt or truncated archive ends with one error saying where it
@@ -15,8 +19,10 @@ broke; every record before that point has already been yielded.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +50,21 @@ def is_warc(path: str | Path) -> bool:
     return str(path).lower().endswith(WARC_SUFFIXES)
 
 
-def iter_warc_articles(path: str | Path, settings: Settings) -> Iterator[Article | InputError]:
-    """Articles from the HTML and text responses of a WARC file, or the error of each bad record."""
-    path = Path(path)
-    name = str(path)
-    if not path.is_file():
+def iter_warc_articles(
+    path: str | Path, settings: Settings, stream: io.BufferedIOBase | None = None
+) -> Iterator[Article | InputError]:
+    """Articles from the HTML and text responses of a WARC file, or the error of each bad record.
+
+    With ``stream`` (the archive's bytes from its start, seekable), ``path`` only names the archive in
+    messages (it may be a URI) and nothing is opened.
+    """
+    name = str(path) if stream is not None else str(Path(path))
+    if stream is None and not Path(path).is_file():
         yield InputError(name, "no such file; check the path")
         return
-    size = path.stat().st_size
-    with path.open("rb") as stream:
+    with nullcontext(stream) if stream is not None else Path(path).open("rb") as stream:
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
         archive = ArchiveIterator(stream, check_digests=True)
         records = iter(archive)
         end = 0

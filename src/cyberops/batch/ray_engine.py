@@ -121,15 +121,22 @@ def run_ray(
         else:
             ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False, logging_level="WARNING")
         started = True
+    run_round: Callable[..., list[pa.Table | ShardError]] = _run_round
+    if ray.util.client.ray.is_connected():
+        # Through Ray Client (ray://), Ray Data cannot drive a pipeline from here (its executor needs a core
+        # worker: "'Worker' object has no attribute 'core_worker'" in 2.60): a task on the cluster drives
+        # each round and hands its tables back.
+        on_cluster = ray.remote(num_cpus=0, max_retries=0)(_run_round)
+
+        def run_round(*args: Any) -> list[pa.Table | ShardError]:
+            return list(ray.get(on_cluster.remote(*args)))
+
     try:
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
-        context.target_max_block_size = _BLOCK_BYTES
         # Bounded, unlike Ray Data's default (forever): a document that always kills its actor must end the job.
         remote = {"max_restarts": max_retries, "max_task_retries": max_retries}
         for positions in _rounds(shards, round_bytes):
-            results = _run_round(
-                ray, [shards[p] for p in positions], settings, workers, make_analyzer, screen_batch, parse_batch, remote
+            results = run_round(
+                [shards[p] for p in positions], settings, workers, make_analyzer, screen_batch, parse_batch, remote
             )
             for local, position in enumerate(positions):
                 on_shard(position, results[local])
@@ -156,7 +163,6 @@ def _rounds(shards: list[str], round_bytes: int | None) -> Iterator[list[int]]:
 
 
 def _run_round(
-    ray: Any,
     shards: list[str],
     settings: Settings,
     workers: int,
@@ -165,6 +171,11 @@ def _run_round(
     parse_batch: int,
     remote: dict[str, int],
 ) -> list[pa.Table | ShardError]:
+    ray = import_ray()
+    # Set here, in whichever process drives the round (this one, or a task on the cluster).
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.target_max_block_size = _BLOCK_BYTES
     actors = {
         "num_cpus": 1,
         "ray_remote_args_fn": lambda: dict(remote),

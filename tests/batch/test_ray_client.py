@@ -1,0 +1,98 @@
+"""`--address ray://…`: a Ray cluster started apart (`ray start --head`) and reached through Ray Client."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from batch_helpers import expected_table
+
+from cyberops.batch import run_batch
+from cyberops.nlp.analyzer import Analyzer
+from cyberops.settings import Settings
+
+RAY = Path(sys.executable).with_name("ray")
+
+
+def free_port(low: int = 20000, high: int = 30000) -> int:
+    # Ray's worker processes take ports 10002-19999: the head's ports must lie outside them.
+    for port in range(low + os.getpid() % 5000, high):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def session_processes(session: int) -> list[int]:
+    """Every process of a session: the head started its daemons and workers in the session made for it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[3]) == session:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    pytest.importorskip("ray.util.client", reason="the ray extra is not installed")
+    gcs, client = free_port(), free_port(31000, 40000)
+    # Token authentication off on both sides: the test must not depend on a token in ~/.ray.
+    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    head = subprocess.Popen(
+        [str(RAY), "start", "--head", f"--port={gcs}", f"--ray-client-server-port={client}", "--num-cpus=2"]
+        + ["--include-dashboard=false", "--disable-usage-stats", "--block"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", client), timeout=1).close()
+                break
+            except OSError:
+                if head.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the Ray head did not start")
+                time.sleep(0.5)
+        yield f"ray://127.0.0.1:{client}", env
+    finally:
+        for pid in session_processes(head.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        head.wait(timeout=30)
+
+
+@pytest.mark.ray
+def test_a_cluster_reached_through_ray_client_writes_the_local_engines_rows(
+    ray_head, tmp_path: Path, shards: list[Path], settings: Settings, loaded: Analyzer, monkeypatch
+) -> None:
+    import ray
+
+    address, env = ray_head
+    monkeypatch.setenv("RAY_AUTH_MODE", env["RAY_AUTH_MODE"])
+    try:
+        summary = run_batch([shards[0]], tmp_path / "out", settings, engine="ray", workers=2, address=address)
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+    assert [s.status for s in summary.shards] == ["written"]
+    written = pq.read_table(tmp_path / "out" / f"{shards[0].name}.parquet").replace_schema_metadata(None)
+    assert written.equals(expected_table(shards[0], settings, loaded).replace_schema_metadata(None))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cyberops.ingest.sources import article_from_text
-from cyberops.nlp.analyzer import _capitalized_inside, _may_name
+from cyberops.nlp.language_model import _capitalized_inside, _may_name
 from cyberops.nlp.mentions import SentenceView
 from cyberops.record import Record, Span
 from cyberops.schema import validate_record

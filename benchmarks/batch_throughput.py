@@ -279,7 +279,13 @@ def main() -> None:
                 import ray
 
                 # One cluster for every Ray run, as on a real cluster: its start-up is not a job's cost.
-                ray.init(num_cpus=max(counts), include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+                ray.init(
+                    address="local",
+                    num_cpus=max(counts),
+                    include_dashboard=False,
+                    logging_level="ERROR",
+                    log_to_driver=False,
+                )
             for workers in counts:
                 fixed = measure(engine, workers, inputs["tiny"], Path(tmp) / "out", settings)
                 plain: dict[str, Any] = {}

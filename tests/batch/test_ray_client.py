@@ -78,6 +78,10 @@ def ray_head():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         head.wait(timeout=30)
+        # Killed, the head leaves its address in /tmp/ray for the next ray.init() to try and join.
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.is_file() and current.read_text().strip().endswith(f":{gcs}"):
+            current.unlink()
 
 
 @pytest.mark.ray

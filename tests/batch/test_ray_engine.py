@@ -23,7 +23,9 @@ def ray_cluster():
 
     # The test's analyzer factory travels to the actors by value: they cannot import this test folder.
     cloudpickle.register_pickle_by_value(batch_helpers)
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=300 * 1024**2, logging_level="WARNING")
+    ray.init(
+        address="local", num_cpus=2, include_dashboard=False, object_store_memory=300 * 1024**2, logging_level="WARNING"
+    )
     yield ray
     ray.shutdown()
 

@@ -119,7 +119,13 @@ def run_ray(
         if address:
             ray.init(address=address, logging_level="WARNING")
         else:
-            ray.init(num_cpus=max(workers, os.cpu_count() or 1), include_dashboard=False, logging_level="WARNING")
+            # "local": a new cluster, even where /tmp/ray names another one (ray.init would join it).
+            ray.init(
+                address="local",
+                num_cpus=max(workers, os.cpu_count() or 1),
+                include_dashboard=False,
+                logging_level="WARNING",
+            )
         started = True
     run_round: Callable[..., list[pa.Table | ShardError]] = _run_round
     if ray.util.client.ray.is_connected():

@@ -37,6 +37,7 @@ import functools
 import json
 import math
 import os
+import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -118,7 +119,7 @@ def run_ray(
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, logging_level="WARNING")
+            _connect(ray, address)
         else:
             # "local": a new cluster, even where /tmp/ray names another one (ray.init would join it).
             ray.init(
@@ -150,6 +151,19 @@ def run_ray(
     finally:
         if started:
             ray.shutdown()
+
+
+def _connect(ray: Any, address: str, attempts: int = 3) -> None:
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address, logging_level="WARNING")
+            return
+        except ConnectionAbortedError:
+            # Ray Client's proxy starts a server per client and, in Ray 2.60, sometimes loses the race with that
+            # process's start ("Initialization failure from server"); a second connection gets a new one.
+            if attempt == attempts:
+                raise
+            time.sleep(1)
 
 
 def _rounds(shards: list[str], round_bytes: int | None) -> Iterator[list[int]]:

@@ -11,7 +11,8 @@ import pytest
 
 from cyberops.ingest.sources import article_from_text
 from cyberops.nlp.analyzer import Analyzer
-from cyberops.nlp.pipelines import ModelTable, Pipelines
+from cyberops.nlp.model_table import ModelTable
+from cyberops.nlp.pipelines import Pipelines
 from cyberops.record import Record
 
 

@@ -34,14 +34,12 @@ its worker.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from importlib import resources
 from typing import Any
 
 import pyarrow as pa
@@ -59,6 +57,7 @@ from cyberops.batch.shards import (
     iter_documents,
 )
 from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer, screen_document
+from cyberops.nlp.model_table import ModelTable
 from cyberops.settings import Settings
 
 ShardDone = Callable[[int, "pa.Table | ShardError"], None]
@@ -279,9 +278,7 @@ def _parse_blocks(pending: pa.Table, workers: int) -> list[pa.Table]:
 
 
 def _modelled_languages() -> frozenset[str]:
-    # The file Pipelines reads, read here without importing spaCy into the driver.
-    table = resources.files("cyberops.nlp").joinpath("models.json").read_text("utf-8")
-    return frozenset(json.loads(table)["models"])
+    return frozenset(ModelTable.load().models)
 
 
 def _readers(shards: list[str], workers: int) -> int:

@@ -324,7 +324,7 @@ def _load_cyberops(settings: Settings, languages: set[str | None]) -> Callable[[
 def _load_spacy(settings: Settings) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
     import spacy
 
-    from cyberops.nlp.pipelines import ModelTable
+    from cyberops.nlp.model_table import ModelTable
 
     models = {lang: spacy.load(name) for lang, name in ModelTable.load().models.items()}
 

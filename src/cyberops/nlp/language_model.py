@@ -20,7 +20,8 @@ from spacy.tokens import Doc
 from cyberops.nlp.claim_cues import PARSE_GROUPS
 from cyberops.nlp.entities import organization_mentions, person_mentions
 from cyberops.nlp.mentions import Mention, SentenceView
-from cyberops.nlp.pipelines import ModelTable, Pipelines
+from cyberops.nlp.model_table import ModelTable
+from cyberops.nlp.pipelines import Pipelines
 
 # Words, for the casing test below: a name is a word with a capital letter in it.
 _WORD = re.compile(r"\w+")

@@ -10,35 +10,18 @@ NER batch (``Pipelines.read``). Which model serves which language is data
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from cyberops.nlp.model_table import ModelTable
+
 # No step of ours reads lemmas, and the lemmatizer took a sixth of the analyzer's time on
 # relevant news (measured, same records without it). Add it back here if a rule needs token.lemma_.
 _UNUSED_COMPONENTS = ("lemmatizer",)
-
-
-@dataclass(frozen=True)
-class ModelTable:
-    models: dict[str, str]
-    person_labels: frozenset[str]
-    organization_labels: frozenset[str]
-
-    @classmethod
-    def load(cls) -> ModelTable:
-        data = json.loads(resources.files("cyberops.nlp").joinpath("models.json").read_text("utf-8"))
-        return cls(
-            models=dict(data["models"]),
-            person_labels=frozenset(data["person_labels"]),
-            organization_labels=frozenset(data["organization_labels"]),
-        )
 
 
 class Pipelines:

@@ -36,8 +36,8 @@ def test_every_language_fills_the_speaker_groups(lang):
 
 
 def test_only_arabic_declares_verb_first_order():
-    assert load_claim_cues("ar").verb_first
-    assert not any(load_claim_cues(lang).verb_first for lang in LANGUAGES if lang != "ar")
+    assert load_claim_cues("ar").order.verb_first
+    assert not any(load_claim_cues(lang).order.verb_first for lang in LANGUAGES if lang != "ar")
 
 
 def test_verb_first_subject_speaks_and_its_objects_are_accused(analyzer):

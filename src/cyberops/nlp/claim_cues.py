@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from cyberops.errors import CyberopsError
@@ -102,23 +102,47 @@ class ClaimCueError(CyberopsError):
     """A claims.json file is malformed; the message names the file and group."""
 
 
+@dataclass(frozen=True)
+class WordOrder:
+    """The word-order facts of a language (its claims.json ``options``), shared by its sentences."""
+
+    # Where a state adjective stands: "Russian hackers" or "pirates russes".
+    adjectives_follow_noun: bool = False
+    # Words that may join a noun to a state after it: "hackers from Russia".
+    linking_words: frozenset[str] = frozenset()
+    # Words before a state that say where a role is held, not whose it is: "Russian ambassador to Germany".
+    host_words: frozenset[str] = frozenset()
+    # Auxiliaries that open a clause whose accusing participle comes last: "China hat Washington beschuldigt".
+    auxiliaries: frozenset[str] = frozenset()
+    # Verb-subject-object order: a verb that opens its clause is followed by its subject.
+    verb_first: bool = False
+
+    @cached_property
+    def prepositions(self) -> frozenset[str]:
+        """What stands for prepositions without a parse: the linking and host words."""
+        return self.linking_words | self.host_words
+
+    @classmethod
+    def from_options(cls, options: dict) -> WordOrder:
+        def words(key: str) -> frozenset[str]:
+            return frozenset(w.casefold() for w in options.get(key, []))
+
+        return cls(
+            adjectives_follow_noun=bool(options.get("adjectives_follow_noun", False)),
+            linking_words=words("linking_words"),
+            host_words=words("host_words"),
+            auxiliaries=words("auxiliaries"),
+            verb_first=bool(options.get("verb_first", False)),
+        )
+
+
 class ClaimCues:
     """The compiled cue groups of one language."""
 
     def __init__(self, lang: str, groups: dict[str, re.Pattern[str]], options: dict | None = None) -> None:
         self.lang = lang
         self._groups = groups
-        options = options or {}
-        # Where a state adjective stands: "Russian hackers" or "pirates russes".
-        self.adjectives_follow_noun: bool = bool(options.get("adjectives_follow_noun", False))
-        # Words that may join a noun to a state after it: "hackers from Russia".
-        self.linking_words: frozenset[str] = frozenset(w.casefold() for w in options.get("linking_words", []))
-        # Words before a state that say where a role is held, not whose it is: "Russian ambassador to Germany".
-        self.host_words: frozenset[str] = frozenset(w.casefold() for w in options.get("host_words", []))
-        # Auxiliaries that open a clause whose accusing participle comes last: "China hat Washington beschuldigt".
-        self.auxiliaries: frozenset[str] = frozenset(w.casefold() for w in options.get("auxiliaries", []))
-        # Verb-subject-object order: a verb that opens its clause is followed by its subject.
-        self.verb_first: bool = bool(options.get("verb_first", False))
+        self.order = WordOrder.from_options(options or {})
 
     def __bool__(self) -> bool:
         return bool(self._groups)

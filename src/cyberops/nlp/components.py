@@ -111,11 +111,7 @@ def find_sentences(doc: Doc) -> Doc:
                 text[span.start : span.end],
                 inside,
                 sentence_cues,
-                adjectives_follow_noun=cues.adjectives_follow_noun,
-                linking_words=cues.linking_words,
-                host_words=cues.host_words,
-                auxiliaries=cues.auxiliaries,
-                verb_first=cues.verb_first,
+                order=cues.order,
             )
         )
     doc._.sentences = sentences

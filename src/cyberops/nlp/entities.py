@@ -108,10 +108,10 @@ def _hosts(sentence: SentenceView, mention: Mention) -> bool:
     """The state is where the role is held ("ambassador to Germany", "envoyé en France"), not the person's own."""
     before = sentence.text[max(0, mention.start - sentence.span.start - 20) : mention.start - sentence.span.start]
     words = [w.casefold() for w in _WORD.findall(before)][-2:]
-    if words and words[-1] in sentence.host_words:
+    if words and words[-1] in sentence.order.host_words:
         return True
     # "to the United States", "auprès de la France": a short word may stand between them.
-    return len(words) == 2 and words[0] in sentence.host_words and len(words[1]) <= 3
+    return len(words) == 2 and words[0] in sentence.order.host_words and len(words[1]) <= 3
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cyberops.nlp.claim_cues import CueMatch
+from cyberops.nlp.claim_cues import CueMatch, WordOrder
 from cyberops.record import Span
 
 if TYPE_CHECKING:
@@ -49,13 +49,7 @@ class SentenceView:
     # The spaCy Doc of this sentence when it was parsed, else None.
     doc: Doc | None = None
     # Word-order facts of the language (from its claims.json options).
-    adjectives_follow_noun: bool = False
-    linking_words: frozenset[str] = frozenset()
-    host_words: frozenset[str] = frozenset()
-    # Verb-final clauses: "hat Washington beschuldigt" puts the object between these and the participle.
-    auxiliaries: frozenset[str] = frozenset()
-    # Verbs open their clause and their subject follows (Arabic: "اتهم الوزير إسرائيل").
-    verb_first: bool = False
+    order: WordOrder = WordOrder()
 
     def has(self, group: str) -> bool:
         return bool(self.cues.get(group))

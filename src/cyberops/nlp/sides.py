@@ -63,7 +63,7 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch, place_clos
         between = _between(sentence, mention.end, cue.start)
         # Where adjectives follow the noun, "Copenhague accuse les services" is a
         # subject and its verb, not a state qualifying a noun.
-        limit = 0 if sentence.adjectives_follow_noun else 2
+        limit = 0 if sentence.order.adjectives_follow_noun else 2
         if between is None or len(_WORD.findall(between)) > limit:
             return False
         if _verb_cue_between(sentence, mention.end, cue.start):
@@ -71,8 +71,7 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch, place_clos
         if sentence.doc is None:
             # Without a parse, the language's prepositions stand for it: "Вашингтон во взломе
             # компьютеров" (Washington in the hacking of computers) is no "Washington computers".
-            prepositions = sentence.linking_words | sentence.host_words
-            return not any(w.casefold() in prepositions for w in _WORD.findall(between))
+            return not any(w.casefold() in sentence.order.prepositions for w in _WORD.findall(between))
         # "the U.S. charged seven hackers", "the EU for involvement": a verb or a
         # preposition between them ends the noun phrase.
         return not _has_finite_verb(sentence, mention.end, cue.start, breaking=_PHRASE_BREAKERS)
@@ -84,9 +83,9 @@ def modifies(sentence: SentenceView, mention: Mention, cue: CueMatch, place_clos
         words = [w.casefold() for w in _WORD.findall(between)]
         if _has_finite_verb(sentence, cue.end, mention.start) or _verb_cue_between(sentence, cue.end, mention.start):
             return False
-        if sentence.adjectives_follow_noun and len(words) <= 2:
+        if sentence.order.adjectives_follow_noun and len(words) <= 2:
             return True
-        linking = sentence.linking_words
+        linking = sentence.order.linking_words
         return 1 <= len(words) <= 2 and (words[0] in linking or (place_closes and words[-1] in linking))
     return False
 
@@ -105,7 +104,7 @@ def _responses(sentence: SentenceView) -> list[CueMatch]:
 def verb_first_subject(sentence: SentenceView, verb: CueMatch) -> Mention | None:
     """In a verb-first language without a parse, the subject of a verb that opens its clause:
     the first name after it ("اتهم وزير الدفاع الإيراني إسرائيل" → the Iranian minister)."""
-    if not sentence.verb_first or sentence.doc is not None:
+    if not sentence.order.verb_first or sentence.doc is not None:
         return None
     offset = sentence.span.start
     head = sentence.text[: verb.start - offset]
@@ -134,7 +133,7 @@ def speaking_verbs(sentence: SentenceView) -> list[CueMatch]:
 
 def in_verb_first_subject(sentence: SentenceView, mention: Mention) -> bool:
     """The mention is the subject of a verb-first verb of saying or accusing: it speaks."""
-    if not sentence.verb_first or sentence.doc is not None:
+    if not sentence.order.verb_first or sentence.doc is not None:
         return False
     return any(verb_first_subject(sentence, verb) == mention for verb in speaking_verbs(sentence))
 
@@ -155,7 +154,7 @@ def _verb_first_object(sentence: SentenceView, mention: Mention, cue: CueMatch) 
 def _verb_final_object(sentence: SentenceView, mention: Mention, cue: CueMatch) -> bool:
     """ "China hat Washington (wegen Spionage) beschuldigt": without a parse, a name between a
     clause's auxiliary and the accusing participle that closes it is the accused object."""
-    if not sentence.auxiliaries or sentence.doc is not None or cue.start < mention.end:
+    if not sentence.order.auxiliaries or sentence.doc is not None or cue.start < mention.end:
         return False
     after = _between(sentence, mention.end, cue.start)
     if after is None or len(_WORD.findall(after)) > 4:
@@ -165,7 +164,7 @@ def _verb_final_object(sentence: SentenceView, mention: Mention, cue: CueMatch) 
     # The object phrase runs from the auxiliary ("haben dem russischen Geheimdienst GRU vorgeworfen").
     for opener in _CLAUSE_OPENERS:
         before = before.rsplit(opener, 1)[-1]
-    return any(w.casefold() in sentence.auxiliaries for w in _WORD.findall(before))
+    return any(w.casefold() in sentence.order.auxiliaries for w in _WORD.findall(before))
 
 
 def is_actor(sentence: SentenceView, mention: Mention) -> bool:

@@ -213,8 +213,7 @@ def describe(sentence: SentenceView, span: Span, explicit: bool = False) -> Spea
         for m in mentions_in(sentence.mentions, span.start, span.end)
         if explicit
         or not (
-            qualified_as_actor(sentence, m)
-            or (m.kind == "state" and m.form == "demonym" and is_victim(sentence, m))
+            qualified_as_actor(sentence, m) or (m.kind == "state" and m.form == "demonym" and is_victim(sentence, m))
         )
     ]
     persons = [m for m in inside if m.kind == "person"]
@@ -439,7 +438,7 @@ def _speaker_from_order(
         ]
         if after and _between_clear(sentence, speech.end, after[0].start):
             return describe(sentence, Span(after[0].start, after[0].end), explicit=True)
-    if sentence.verb_first:
+    if sentence.order.verb_first:
         found = _verb_first_speaker(sentence, cue, memory, accused)
         if found is not None:
             return found
@@ -499,9 +498,7 @@ def _called_on(sentence: SentenceView, mention: Mention) -> bool:
 def _refers_back(sentence: SentenceView, cue: CueMatch) -> bool:
     """A pronoun or a bare title before the cue ("Er beklagte ...", "Der Sprecher beschuldigte ...")
     and no name: the last named speaker goes on."""
-    return any(
-        c.end <= cue.start for group in ("speaker_pronoun", "role_noun") for c in sentence.cues.get(group, [])
-    )
+    return any(c.end <= cue.start for group in ("speaker_pronoun", "role_noun") for c in sentence.cues.get(group, []))
 
 
 def _between_clear(sentence: SentenceView, start: int, end: int) -> bool:

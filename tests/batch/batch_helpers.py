@@ -20,6 +20,7 @@ from cyberops.batch.schema import rows_to_table
 from cyberops.batch.shards import iter_documents
 from cyberops.batch.work import analyze_document
 from cyberops.nlp.analyzer import Analyzer
+from cyberops.nlp.mentions import Mention
 from cyberops.record import Article, Record
 from cyberops.settings import Settings
 
@@ -123,14 +124,21 @@ class _Killing:
         self.inner = inner
         self.plan = plan
 
-    def screen(self, article: Article) -> Record:
-        return self.inner.screen(article)
+    def screening(self, article: Article) -> tuple[Record, list[Mention]]:
+        return self.inner.screening(article)
+
+    def parse(self, record: Record, kb_mentions: list[Mention]) -> Record:
+        self._die_on(record.id)
+        return self.inner.parse(record, kb_mentions)
 
     def analyze(self, article: Article) -> Record:
-        if article.id == self.plan.poison and not (self.plan.once and self.plan.flag.exists()):
+        self._die_on(article.id)
+        return self.inner.analyze(article)
+
+    def _die_on(self, doc_id: str | None) -> None:
+        if doc_id == self.plan.poison and not (self.plan.once and self.plan.flag.exists()):
             self.plan.flag.write_text(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
-        return self.inner.analyze(article)
 
 
 def expected_table(shard: Path, settings: Settings, analyzer: Analyzer) -> pa.Table:

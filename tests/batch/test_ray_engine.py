@@ -89,28 +89,34 @@ def test_shards_are_grouped_into_rounds_by_input_size(tmp_path: Path) -> None:
     assert list(_rounds(paths, None)) == [[0, 1, 2, 3, 4]]
 
 
-def test_relevant_documents_are_parsed_in_blocks_of_one_language_the_costliest_first() -> None:
+def test_relevant_documents_are_parsed_in_blocks_that_need_one_model_at_most() -> None:
     pa = pytest.importorskip("pyarrow")
-    from cyberops.batch.ray_engine import _parse_blocks
+    from cyberops.batch.ray_engine import _PIECES_PER_PARSER, _parse_blocks
 
-    languages = ["de"] * 30 + ["en"] * 40 + ["fr"] * 3 + [None] * 2
+    # English and French have a spaCy model (models.json); German and Russian are read without one.
+    languages = ["de"] * 30 + ["en"] * 40 + ["fr"] * 3 + ["ru"] * 5 + [None] * 2
     pending = pa.table(
         {
             "seq": list(range(len(languages))),
             "text": ["x" * 1000] * len(languages),
             "shard": pa.array([0] * len(languages), pa.int32()),
-            "screened_language": languages,
+            "language": languages,
         }
     )
     blocks = _parse_blocks(pending, workers=2)
     assert sorted(seq for block in blocks for seq in block["seq"].to_pylist()) == list(range(len(languages)))
-    assert all("screened_language" not in block.column_names for block in blocks)
-    by_language = [{languages[seq] for seq in block["seq"].to_pylist()} for block in blocks]
-    assert all(len(found) == 1 for found in by_language)
-    # English (a spaCy model: ~4x the cost of German per character) is 4/5 of the work: cut into quarters of it.
-    assert by_language[:4] == [{"en"}] * 4
-    assert {"en"} not in by_language[4:]
-    assert [found for found in by_language if found == {"de"}] == [{"de"}]
+    found = [{languages[seq] for seq in block["seq"].to_pylist()} for block in blocks]
+    modelled = [languages & {"en", "fr"} for languages in found]
+    assert all(len(models) <= 1 for models in modelled)
+    assert all(models or languages <= {"de", "ru", None} for models, languages in zip(modelled, found, strict=True))
+    # English is ~4/5 of the estimated work (a model: ~4x the cost of German per character): cut into pieces.
+    assert len([languages for languages in found if languages == {"en"}]) >= _PIECES_PER_PARSER * 2 * 4 // 5
+    # French is a single block whose cost includes loading its model: it goes before the English pieces after
+    # the first, so that no actor is left loading a model at the end.
+    assert found.index({"fr"}) < len(found) - 2
+    assert found[0] == {"en"}
+    # The languages without a model share blocks, in one group.
+    assert {"de", "ru", None} <= set().union(*(languages for languages in found if not languages & {"en", "fr"}))
 
 
 def test_jsonl_needs_fewer_readers_than_warc(tmp_path: Path) -> None:

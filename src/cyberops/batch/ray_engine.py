@@ -5,8 +5,9 @@ Stages, cheapest first, over a round of shards (as many as fit in
 
     read (a few tasks, each reading its share of the shards: JSONL, WARC, Parquet → blocks of ~1 MiB)
       → map_batches(Screener actors)   language, date, KB scan, relevance; no spaCy model is loaded
-      → the driver                     keeps the settled rows (irrelevant or unreadable documents)
-      → from_blocks(relevant, one language a block) → map_batches(Parser actors)   the full analysis
+      → the driver                     keeps the rows; irrelevant or unreadable documents are settled
+      → from_blocks(relevant, one model at most a block) → map_batches(Parser actors)
+                                       the full analysis, from the screen's record and KB mentions
       → the driver writes one Parquet shard per input shard
 
 Splitting in the driver is what keeps irrelevant articles away from the
@@ -21,10 +22,9 @@ instead of written.
 Every Ray worker process costs its start (~2 CPU-s of imports, and the KB
 or a spaCy model once in it), and on a node whose CPUs the actors hold each
 read task needs a process of its own: so there are few read tasks, and each
-parsing actor gets whole languages where it can (it loads the model of each
-language it meets). Screening actors hold two blocks at a time (one waiting,
-so no actor idles while the driver dispatches), parsing actors one (their
-blocks are few and long: a queued one would wait while another actor idles).
+parse block needs one spaCy model at most (an actor loads the model of each
+language it meets). Every actor holds two blocks at a time: one waiting, so
+that no actor idles while the driver dispatches the next.
 
 Actors are restarted and their tasks retried up to ``max_retries`` times;
 past that the job fails rather than loop on a document that always kills
@@ -47,16 +47,10 @@ import pyarrow.compute as pc
 
 from cyberops.batch import storage
 from cyberops.batch.output import BatchError
-from cyberops.batch.schema import RECORD_SCHEMA, error_row, rows_to_table
-from cyberops.batch.shards import (
-    DOC_FIELDS,
-    DOC_SCHEMA,
-    WARC_SUFFIXES,
-    ShardError,
-    documents_table,
-    iter_documents,
-)
-from cyberops.batch.work import AnalyzerFactory, analyze_document, default_analyzer, screen_document
+from cyberops.batch.schema import RECORD_SCHEMA, error_row, record_row, row_to_record, rows_to_table
+from cyberops.batch.shards import DOC_SCHEMA, WARC_SUFFIXES, ShardError, documents_table, iter_documents
+from cyberops.batch.work import AnalyzerFactory, ToParse, default_analyzer, parse_document, screen_document
+from cyberops.nlp.mentions import Mention
 from cyberops.nlp.model_table import ModelTable
 from cyberops.settings import Settings
 
@@ -74,13 +68,22 @@ _BLOCK_BYTES = 2**20
 # on news: 12-15 and 2-5), and to load a model (0.2-1.9 s): what cuts and orders the parse blocks.
 _PARSE_US_PER_CHAR = {True: 13, False: 3}
 _MODEL_LOAD_US = 1_500_000
+# Parse blocks per parsing actor: small enough that the actors end together, each block ~1 s of work on news.
+_PIECES_PER_PARSER = 4
 _SHARD = pa.field("shard", pa.int32(), nullable=False)
-_PENDING = pa.field("doc", pa.struct(list(DOC_SCHEMA)))
-SCREENED_SCHEMA = pa.schema([*RECORD_SCHEMA, _SHARD, _PENDING])
+_READ_SCHEMA = pa.schema([*DOC_SCHEMA, _SHARD])
+# What the screen found in a relevant article (Analyzer.screening), so that the parser need not screen again;
+# null in a settled row.
+_MENTION = pa.struct(
+    [
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        *(pa.field(name, pa.string()) for name in ("text", "kind", "state", "form", "entry_id")),
+    ]
+)
+_KB_MENTIONS = pa.field("kb_mentions", pa.list_(_MENTION))
+SCREENED_SCHEMA = pa.schema([*RECORD_SCHEMA, _SHARD, _KB_MENTIONS])
 PARSED_SCHEMA = pa.schema([*RECORD_SCHEMA, _SHARD])
-_TO_PARSE_SCHEMA = pa.schema([*DOC_SCHEMA, _SHARD])
-_LANGUAGE = pa.field("screened_language", pa.string())
-_PENDING_SCHEMA = pa.schema([*_TO_PARSE_SCHEMA, _LANGUAGE])
 
 
 def import_ray() -> Any:
@@ -104,7 +107,7 @@ def run_ray(
     address: str | None = None,
     make_analyzer: AnalyzerFactory = default_analyzer,
     round_bytes: int | None = ROUND_BYTES,
-    screen_batch: int = 64,
+    screen_batch: int = 256,
     parse_batch: int = 4,
     max_retries: int = 3,
 ) -> None:
@@ -221,18 +224,19 @@ def _run_round(
             compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
             **actors,
         )
-        # The driver keeps the settled rows (it writes them anyway) and sends on only the relevant articles:
-        # splitting here costs no Ray task, where a filter task per block would start worker processes.
+        # The driver keeps every screened row (it writes them anyway) and sends on only the relevant articles:
+        # splitting here costs no Ray task, where a filter task per block would start worker processes. A
+        # relevant article's row is its screen's record until its parsed row, gathered after it, replaces it.
         for batch in screened.iter_batches(batch_format="pyarrow", batch_size=None):
-            _gather(tables, _settled(batch))
-            unsettled = _unsettled(batch)
-            if unsettled.num_rows:
-                pending.append(unsettled)
+            _gather(tables, batch.drop_columns([_KB_MENTIONS.name]))
+            if batch[_KB_MENTIONS.name].null_count < batch.num_rows:
+                pending.append(_unsettled(batch))
         if pending:
             # The screening actors are gone by now: their CPUs go to the parsing actors.
             blocks = _parse_blocks(pa.concat_tables(pending), workers)
-            # One block at a time per actor, so that the next block goes to the actor that is free.
-            pool = ray.data.ActorPoolStrategy(size=min(workers, len(blocks)), max_tasks_in_flight_per_actor=1)
+            # Two blocks per actor, as for screening: with one, each actor idled ~0.2 s between blocks while the
+            # driver dispatched the next; the blocks are small enough that a queued one keeps no other actor idle.
+            pool = ray.data.ActorPoolStrategy(size=min(workers, len(blocks)), max_tasks_in_flight_per_actor=2)
             # from_blocks keeps the blocks as made; from_arrow would run a Ray task per table for its metadata,
             # and start worker processes for them (measured: 2 processes, 3.8 CPU-s, 2.6 s before the first parse).
             parsed = ray.data.from_blocks(blocks).map_batches(Parser, batch_size=parse_batch, compute=pool, **actors)
@@ -242,35 +246,40 @@ def _run_round(
 
 
 def _parse_blocks(pending: pa.Table, workers: int) -> list[pa.Table]:
-    """The relevant documents in blocks of one language each, the costliest first.
+    """The relevant documents in blocks that each need at most one spaCy model, the costliest first.
 
-    A parsing actor loads the spaCy model of each language it meets, so a language's documents stay
-    together; a language with more than ``1/(2 x workers)`` of the estimated parse cost is cut into
-    pieces of about that cost, so that the actors, each taking the next block when free, end together.
+    A parsing actor loads the model of each language it meets, so a modelled language's documents
+    stay together, and the languages without a model go together; a group with more than
+    ``1/(_PIECES_PER_PARSER x workers)`` of the estimated parse cost is cut into pieces of about
+    that cost, so that the actors, each taking the next block when free, end together.
     """
     modelled = _modelled_languages()
-    pending = pending.sort_by([(_LANGUAGE.name, "ascending"), (_SHARD.name, "ascending"), ("seq", "ascending")])
-    languages = pending[_LANGUAGE.name].to_pylist()
-    pending = pending.drop_columns([_LANGUAGE.name])
-    costs = [
-        length * _PARSE_US_PER_CHAR[language in modelled]
-        for length, language in zip(pc.utf8_length(pending["text"]).to_pylist(), languages, strict=True)
-    ]
-    most = max(sum(costs) / (2 * workers), 1)
+    languages = pending["language"].to_pylist()
+    groups = [language if language in modelled else "" for language in languages]
+    shards, seqs = pending[_SHARD.name].to_pylist(), pending["seq"].to_pylist()
+    order = sorted(range(len(groups)), key=lambda row: (groups[row], shards[row], seqs[row]))
+    pending = pending.take(pa.array(order, pa.int64()))
+    groups = [groups[row] for row in order]
+    lengths = pc.utf8_length(pending["text"]).to_pylist()
+    costs = [length * _PARSE_US_PER_CHAR[bool(group)] for length, group in zip(lengths, groups, strict=True)]
+    most = max(sum(costs) / (_PIECES_PER_PARSER * workers), 1)
     blocks: list[tuple[int, pa.Table]] = []
     start = 0
-    for end in range(1, len(languages) + 1):
-        if end < len(languages) and languages[end] == languages[start]:
+    for end in range(1, len(groups) + 1):
+        if end < len(groups) and groups[end] == groups[start]:
             continue
         total = sum(costs[start:end])
         pieces = math.ceil(total / most)
-        # Cut where the running cost passes each 1/pieces of the language's total.
+        # Cut where the running cost passes each 1/pieces of the group's total.
         piece_start, spent, cut = start, 0, 1
         for row in range(start, end):
             spent += costs[row]
             if spent * pieces >= total * cut or row + 1 == end:
-                # Each piece may be the first of its language its actor meets, and load the model.
-                cost = sum(costs[piece_start : row + 1]) + (_MODEL_LOAD_US if languages[row] in modelled else 0)
+                # The model load weighs on the group's first piece: a language with a single piece
+                # then goes before the pieces of a larger one, not last, where it would keep one
+                # actor loading its model while the others have finished.
+                loads = piece_start == start and bool(groups[row])
+                cost = sum(costs[piece_start : row + 1]) + (_MODEL_LOAD_US if loads else 0)
                 blocks.append((cost, pending.slice(piece_start, row + 1 - piece_start)))
                 piece_start, cut = row + 1, cut + 1
         start = end
@@ -295,7 +304,11 @@ def _readers(shards: list[str], workers: int) -> int:
 
 
 def _gather(tables: dict[int, list[pa.Table]], batch: pa.Table) -> None:
-    for shard in pc.unique(batch["shard"]).to_pylist():
+    shards = pc.unique(batch["shard"]).to_pylist()
+    if len(shards) == 1:  # as a read block is: no copy
+        tables[shards[0]].append(batch.drop_columns(["shard"]))
+        return
+    for shard in shards:
         tables[shard].append(batch.filter(pc.equal(batch["shard"], shard)).drop_columns(["shard"]))
 
 
@@ -306,9 +319,10 @@ def _shard_result(shard: str, tables: list[pa.Table]) -> pa.Table | ShardError:
     if table.num_rows and table["seq"][0].as_py() == -1:
         return ShardError(shard, table["error"][0].as_py())
     seqs = table["seq"].to_numpy()
-    # A retried task can only repeat rows it already gave: keep the first of each seq.
+    # The sort is stable, so the last row of a seq is the latest gathered: the parsed row after the screened one.
+    # A retried task can only repeat rows it already gave.
     if len(seqs) > 1 and (seqs[1:] == seqs[:-1]).any():
-        keep = [True, *(seqs[1:] != seqs[:-1]).tolist()]
+        keep = [*(seqs[1:] != seqs[:-1]).tolist(), True]
         table = table.filter(pa.array(keep))
     return table
 
@@ -355,7 +369,7 @@ def _shard_datasource(shards: list[str], settings: Settings, readers: int) -> An
                     exec_stats=None,
                 )
                 read = functools.partial(_read_shards, [(index, self.shards[index]) for index in share], settings)
-                tasks.append(ReadTask(read, metadata, schema=_TO_PARSE_SCHEMA))
+                tasks.append(ReadTask(read, metadata, schema=_READ_SCHEMA))
             return tasks
 
     return ShardDatasource()
@@ -389,7 +403,8 @@ def _with_shard(table: pa.Table, index: int) -> pa.Table:
 
 
 class Screener:
-    """A screening actor: settles irrelevant (and unreadable) documents, passes the others on prepared."""
+    """A screening actor: settles irrelevant (and unreadable) documents, passes the others on with what
+    their screen found."""
 
     def __init__(self, settings: Settings, make_analyzer: AnalyzerFactory = default_analyzer) -> None:
         self.settings = settings
@@ -404,19 +419,18 @@ class Screener:
             else:
                 row, to_parse = screen_document(self.analyzer, doc, self.settings)
             if to_parse is not None:
-                prepared = dict(doc, prepared=True, html=None, **_article_fields(to_parse.article))
-                row = _placeholder(doc, to_parse.language)
-                row["doc"] = {name: prepared.get(name) for name in DOC_FIELDS}
+                row = record_row(to_parse.record, doc["seq"], doc["source"])
+                row[_KB_MENTIONS.name] = [vars(mention) for mention in to_parse.kb_mentions]
             else:
                 assert row is not None
-                row["doc"] = None
+                row[_KB_MENTIONS.name] = None
             row["shard"] = doc["shard"]
             rows.append(row)
         return pa.Table.from_pylist(rows, schema=SCREENED_SCHEMA)
 
 
 class Parser:
-    """A parsing actor: the full analysis of articles the screen found relevant."""
+    """A parsing actor: the full analysis of articles the screen found relevant, from their screen."""
 
     def __init__(self, settings: Settings, make_analyzer: AnalyzerFactory = default_analyzer) -> None:
         self.settings = settings
@@ -424,34 +438,13 @@ class Parser:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = []
-        for doc in batch.to_pylist():
-            row = analyze_document(self.analyzer, doc, self.settings)
-            row["shard"] = doc["shard"]
+        for screened in batch.to_pylist():
+            to_parse = ToParse(row_to_record(screened), [Mention(**found) for found in screened[_KB_MENTIONS.name]])
+            row = parse_document(self.analyzer, to_parse, screened["seq"], screened["source"])
+            row["shard"] = screened["shard"]
             rows.append(row)
         return pa.Table.from_pylist(rows, schema=PARSED_SCHEMA)
 
 
-def _article_fields(article: Any) -> dict[str, Any]:
-    names = ("id", "text", "url", "title", "language", "published", "outlet", "raw_text")
-    return {name: getattr(article, name) for name in names}
-
-
-def _settled(batch: pa.Table) -> pa.Table:
-    return batch.filter(pc.is_null(batch["doc"])).drop_columns(["doc"])
-
-
 def _unsettled(batch: pa.Table) -> pa.Table:
-    pending = batch.filter(pc.is_valid(batch["doc"]))
-    if not pending.num_rows:
-        return _PENDING_SCHEMA.empty_table()
-    docs = pa.Table.from_struct_array(pending["doc"].combine_chunks())
-    docs = docs.append_column(_SHARD, pending["shard"].combine_chunks())
-    return docs.append_column(_LANGUAGE, pending["language"].combine_chunks())
-
-
-def _placeholder(doc: dict[str, Any], language: str | None) -> dict[str, Any]:
-    """The screened row of a document still to parse: its record comes from the parser; its language
-    groups the parse work."""
-    row: dict[str, Any] = dict.fromkeys(RECORD_SCHEMA.names)
-    row.update(seq=doc["seq"], source=doc["source"], language=language, entities=[], incidents=[], claims=[])
-    return row
+    return batch.filter(pc.is_valid(batch[_KB_MENTIONS.name]))

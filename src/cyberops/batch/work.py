@@ -3,8 +3,8 @@
 Both engines call these functions, so they write the same rows for the same
 input. The Ray engine splits the work in two stages: :func:`screen_document`
 (the cheap pass: no spaCy model is loaded) settles every irrelevant article,
-and only the relevant ones are handed to :func:`analyze_document` on the
-parsing actors. The local engine calls :func:`analyze_document` on every
+and only the relevant ones, with what their screen found, are handed to
+:func:`parse_document` on the parsing actors. The local engine calls :func:`analyze_document` on every
 document, which screens first inside ``Analyzer.analyze`` just the same.
 """
 
@@ -16,12 +16,15 @@ from typing import Any, NamedTuple, Protocol
 from cyberops.batch.schema import error_row, record_row
 from cyberops.batch.shards import prepare
 from cyberops.errors import InputError
+from cyberops.nlp.mentions import Mention
 from cyberops.record import Article, Record
 from cyberops.settings import Settings
 
 
 class AnalyzerLike(Protocol):
-    def screen(self, article: Article) -> Record: ...
+    def screening(self, article: Article) -> tuple[Record, list[Mention]]: ...
+
+    def parse(self, record: Record, kb_mentions: list[Mention]) -> Record: ...
 
     def analyze(self, article: Article) -> Record: ...
 
@@ -46,10 +49,11 @@ def analyze_document(analyzer: AnalyzerLike, doc: dict[str, Any], settings: Sett
 
 
 class ToParse(NamedTuple):
-    """A document the cheap pass found relevant: its article, and the language the screen detected."""
+    """A document the cheap pass found relevant: its screen's record and KB mentions, which
+    :func:`parse_document` goes on from."""
 
-    article: Article
-    language: str | None
+    record: Record
+    kb_mentions: list[Mention]
 
 
 def screen_document(
@@ -61,24 +65,33 @@ def screen_document(
     except InputError as error:
         return error_row(doc["seq"], doc["source"], error.message, doc.get("id")), None
     try:
-        record = analyzer.screen(article)
+        record, kb_mentions = analyzer.screening(article)
     except Exception as error:  # the same message the full analysis would have given
-        return _failure(article, doc, error), None
+        return _failure(article.id, doc, error), None
     if record.relevant:
-        return None, ToParse(article, record.language)
+        return None, ToParse(record, kb_mentions)
     return record_row(record, doc["seq"], doc["source"]), None
+
+
+def parse_document(analyzer: AnalyzerLike, to_parse: ToParse, seq: int, source: str) -> dict[str, Any]:
+    """The record row of a document :func:`screen_document` passed on: what ``analyze_document`` gives."""
+    try:
+        record = analyzer.parse(to_parse.record, to_parse.kb_mentions)
+    except Exception as error:
+        return _failure(to_parse.record.id, {"seq": seq, "source": source}, error)
+    return record_row(record, seq, source)
 
 
 def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:
     try:
         record = analyzer.analyze(article)
     except Exception as error:  # a bug met on one document of millions: record it, go on
-        return _failure(article, doc, error)
+        return _failure(article.id, doc, error)
     return record_row(record, doc["seq"], doc["source"])
 
 
-def _failure(article: Article, doc: dict[str, Any], error: Exception) -> dict[str, Any]:
-    return error_row(doc["seq"], doc["source"], f"analysis failed ({type(error).__name__}: {error})", article.id)
+def _failure(doc_id: str | None, doc: dict[str, Any], error: Exception) -> dict[str, Any]:
+    return error_row(doc["seq"], doc["source"], f"analysis failed ({type(error).__name__}: {error})", doc_id)
 
 
 def line_document(path: str, seq: int, number: int, line: bytes, settings: Settings) -> dict[str, Any]:

@@ -109,6 +109,11 @@ class Analyzer:
         """
         return self._screen(article)[0]
 
+    def screening(self, article: Article) -> tuple[Record, list[Mention]]:
+        """The screen's record and the KB mentions it found (none where the KB scan was skipped):
+        what ``parse`` goes on from, in another process if need be."""
+        return self._screen(article)
+
     def screened(self, article: Article) -> tuple[Record, Doc | None]:
         """The screen's record and, for a relevant article only, the Doc the components read."""
         record, kb_mentions = self._screen(article)
@@ -117,9 +122,13 @@ class Analyzer:
         return record, screened_doc(self.components, record.text, record.language, kb_mentions)
 
     def analyze(self, article: Article) -> Record:
-        record, doc = self.screened(article)
-        if doc is None:
-            return record
+        record, kb_mentions = self._screen(article)
+        return self.parse(record, kb_mentions) if record.relevant else record
+
+    def parse(self, record: Record, kb_mentions: list[Mention]) -> Record:
+        """The full analysis of an article the screen found relevant, from what ``screening`` gave:
+        the same record as ``analyze``, without screening again."""
+        doc = screened_doc(self.components, record.text, record.language, kb_mentions)
         return to_record(self.components(doc), record)
 
     def analyze_many(self, articles: Iterable[Article]) -> Iterator[Record]:

@@ -110,3 +110,15 @@ def test_a_component_given_no_resources_says_so(analyzer):
     doc = nlp(screened_doc(nlp, "Nothing here.", "en", []))
     with pytest.raises(ValueError, match="initialize"):
         EntityBuilder("cyberops_entities")(doc)
+
+
+def test_parse_goes_on_from_the_screen_as_analyze_does(analyzer):
+    # What a batch engine does across two processes: screen in one, parse in the other from what the screen found.
+    record, kb_mentions = analyzer.screening(article(ACCUSATION_EN))
+    assert record.relevant and not record.claims
+    assert {mention.state for mention in kb_mentions if mention.is_state} >= {"DE", "RU"}
+    parsed = analyzer.parse(record, kb_mentions)
+    assert parsed.to_dict() == analyzer.analyze(article(ACCUSATION_EN)).to_dict()
+    assert {claim.kind for claim in parsed.claims} >= {"attribution", "denial"}
+    irrelevant, none = analyzer.screening(article(IRRELEVANT_EN))
+    assert not irrelevant.relevant and none == []

@@ -100,18 +100,14 @@ class Analyzer:
             if self.pipelines.has_model(lang):
                 self.pipelines.get(lang)  # type: ignore[arg-type]
 
-    def screen(self, article: Article) -> Record:
-        """The cheap pass alone (language, date, KB scan, relevance), loading no spaCy model.
-
-        An irrelevant article's record is final; a relevant one's still lacks its facts
-        (``analyze`` adds them). Batch engines use it to keep irrelevant articles away from
-        the workers that hold the parsers.
-        """
-        return self._screen(article)[0]
-
     def screening(self, article: Article) -> tuple[Record, list[Mention]]:
-        """The screen's record and the KB mentions it found (none where the KB scan was skipped):
-        what ``parse`` goes on from, in another process if need be."""
+        """The cheap pass alone (language, date, KB scan, relevance), loading no spaCy model: the
+        screen's record and the KB mentions it found (none where the KB scan was skipped).
+
+        An irrelevant article's record is final; a relevant one's still lacks its facts, which
+        ``parse`` adds, in another process if need be: batch engines keep irrelevant articles away
+        from the workers that hold the parsers.
+        """
         return self._screen(article)
 
     def screened(self, article: Article) -> tuple[Record, Doc | None]:

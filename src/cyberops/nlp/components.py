@@ -1,6 +1,6 @@
 """The analysis of a relevant article as small spaCy components.
 
-The screen (``Analyzer.screen``) reads the raw string, so an irrelevant article, most of the news,
+The screen (``Analyzer.screening``) reads the raw string, so an irrelevant article, most of the news,
 never becomes a Doc. A relevant one does: ``screened_doc`` makes a tokenizer-only Doc of its text
 that carries what the screen found (``doc._.language``, ``doc._.kb_mentions``), the way a
 tokenizer hands over the text. Then, in this order (``build_components``):

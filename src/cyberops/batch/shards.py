@@ -43,7 +43,8 @@ SHARD_SUFFIXES = (*JSONL_SUFFIXES, *WARC_SUFFIXES, *PARQUET_SUFFIXES)
 
 # What a JSONL line or a Parquet row may hold (article_from_dict reads these), plus the Article's raw text.
 INPUT_FIELDS = ("id", "text", "html", "url", "title", "language", "published", "outlet")
-DOC_FIELDS = ("seq", "source", "error", "prepared", *INPUT_FIELDS, "raw_text")
+# "line": a JSONL line still to parse (iter_documents(raw_lines=True)), which prepare parses where it runs.
+DOC_FIELDS = ("seq", "source", "error", "prepared", *INPUT_FIELDS, "raw_text", "line")
 DOC_SCHEMA = pa.schema(
     [
         pa.field("seq", pa.int64(), nullable=False),
@@ -51,6 +52,7 @@ DOC_SCHEMA = pa.schema(
         pa.field("error", pa.string()),
         pa.field("prepared", pa.bool_()),
         *(pa.field(name, pa.string()) for name in (*INPUT_FIELDS, "raw_text")),
+        pa.field("line", pa.binary()),
     ]
 )
 # The start of the messages iter_warc_articles gives when the archive itself, not one record, is broken.
@@ -73,9 +75,10 @@ def is_jsonl(location: str | Path) -> bool:
     return storage.base_name(location).lower().endswith(JSONL_SUFFIXES)
 
 
-def iter_documents(location: str | Path, settings: Settings) -> Iterator[dict[str, Any]]:
+def iter_documents(location: str | Path, settings: Settings, raw_lines: bool = False) -> Iterator[dict[str, Any]]:
     """Every document of a shard (a path or a URI), numbered from 0 by ``seq``; raises ShardError where the
-    shard breaks."""
+    shard breaks. With ``raw_lines``, a JSONL line is passed on unparsed (its ``line``), for :func:`parsed`
+    to parse in the process that analyzes it."""
     location = storage.as_location(location)
     name = storage.base_name(location).lower()
     try:
@@ -86,7 +89,11 @@ def iter_documents(location: str | Path, settings: Settings) -> Iterator[dict[st
         raise ShardError(location, _MISSING)
     if name.endswith(JSONL_SUFFIXES):
         for seq, number, line in jsonl_lines(location):
-            yield _jsonl_line(seq, f"{location}:{number}", line, settings)
+            source = f"{location}:{number}"
+            if raw_lines:
+                yield {"seq": seq, "source": source, "line": line}
+            else:
+                yield jsonl_document(seq, source, line, settings)
     elif name.endswith(WARC_SUFFIXES):
         yield from _warc_documents(location, settings)
     elif name.endswith(PARQUET_SUFFIXES):
@@ -113,8 +120,15 @@ def jsonl_lines(location: str) -> Iterator[tuple[int, int, bytes]]:
         raise ShardError(location, message) from error
 
 
+def parsed(doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The document, its JSONL line parsed where it came raw (``iter_documents(raw_lines=True)``)."""
+    if doc.get("line") is None:
+        return doc
+    return jsonl_document(doc["seq"], doc["source"], doc["line"], settings)
+
+
 def prepare(doc: dict[str, Any], settings: Settings) -> Article:
-    """The Article of a document; raises InputError for a document that has none."""
+    """The Article of a document (:func:`parsed` first); raises InputError for a document that has none."""
     source = doc["source"]
     if doc.get("error"):
         raise InputError(source, doc["error"])
@@ -160,7 +174,8 @@ def _failed(seq: int, source: str, message: str) -> dict[str, Any]:
     return doc
 
 
-def _jsonl_line(seq: int, source: str, line: bytes, settings: Settings) -> dict[str, Any]:
+def jsonl_document(seq: int, source: str, line: bytes, settings: Settings) -> dict[str, Any]:
+    """The document of one raw JSONL line (``source`` names the shard and line), or one with its error."""
     if len(line) > settings.max_bytes:
         return _failed(seq, source, f"the line is over the limit of {settings.max_bytes:,} bytes")
     try:

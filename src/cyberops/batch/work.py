@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from cyberops.batch.schema import error_row, record_row
-from cyberops.batch.shards import prepare
+from cyberops.batch.shards import jsonl_document, parsed, prepare
 from cyberops.errors import InputError
 from cyberops.nlp.mentions import Mention
 from cyberops.record import Article, Record
@@ -41,6 +41,7 @@ def default_analyzer(settings: Settings) -> AnalyzerLike:
 
 def analyze_document(analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The record row of a document, or its error row: one bad document never stops a shard."""
+    doc = parsed(doc, settings)
     try:
         article = prepare(doc, settings)
     except InputError as error:
@@ -60,6 +61,7 @@ def screen_document(
     analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings
 ) -> tuple[dict[str, Any], None] | tuple[None, ToParse]:
     """``(row, None)`` when the cheap pass settles the document, ``(None, to_parse)`` when it must be parsed."""
+    doc = parsed(doc, settings)
     try:
         article = prepare(doc, settings)
     except InputError as error:
@@ -96,6 +98,4 @@ def _failure(doc_id: str | None, doc: dict[str, Any], error: Exception) -> dict[
 
 def line_document(path: str, seq: int, number: int, line: bytes, settings: Settings) -> dict[str, Any]:
     """The document of one raw JSONL line, as :func:`~cyberops.batch.shards.iter_documents` would make it."""
-    from cyberops.batch.shards import _jsonl_line
-
-    return _jsonl_line(seq, f"{path}:{number}", line, settings)
+    return jsonl_document(seq, f"{path}:{number}", line, settings)

@@ -43,7 +43,7 @@ SHARD_SUFFIXES = (*JSONL_SUFFIXES, *WARC_SUFFIXES, *PARQUET_SUFFIXES)
 
 # What a JSONL line or a Parquet row may hold (article_from_dict reads these), plus the Article's raw text.
 INPUT_FIELDS = ("id", "text", "html", "url", "title", "language", "published", "outlet")
-# "line": a JSONL line still to parse (iter_documents(raw_lines=True)), which prepare parses where it runs.
+# "line": a JSONL line still to parse (iter_documents(raw_lines=True)), which `parsed` parses where it is analyzed.
 DOC_FIELDS = ("seq", "source", "error", "prepared", *INPUT_FIELDS, "raw_text", "line")
 DOC_SCHEMA = pa.schema(
     [

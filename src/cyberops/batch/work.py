@@ -4,8 +4,9 @@ Both engines call these functions, so they write the same rows for the same
 input. The Ray engine splits the work in two stages: :func:`screen_document`
 (the cheap pass: no spaCy model is loaded) settles every irrelevant article,
 and only the relevant ones, with what their screen found, are handed to
-:func:`parse_document` on the parsing actors. The local engine calls :func:`analyze_document` on every
-document, which screens first inside ``Analyzer.analyze`` just the same.
+:func:`parse_document` on the parsing actors. The local engine calls
+:func:`analyze_document` on every document, which screens first inside
+``Analyzer.analyze`` just the same.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def screen_document(
     try:
         record, kb_mentions = analyzer.screening(article)
     except Exception as error:  # the same message the full analysis would have given
-        return _failure(article.id, doc, error), None
+        return _failure(article.id, doc["seq"], doc["source"], error), None
     if record.relevant:
         return None, ToParse(record, kb_mentions)
     return record_row(record, doc["seq"], doc["source"]), None
@@ -80,7 +81,7 @@ def parse_document(analyzer: AnalyzerLike, to_parse: ToParse, seq: int, source: 
     try:
         record = analyzer.parse(to_parse.record, to_parse.kb_mentions)
     except Exception as error:
-        return _failure(to_parse.record.id, {"seq": seq, "source": source}, error)
+        return _failure(to_parse.record.id, seq, source, error)
     return record_row(record, seq, source)
 
 
@@ -88,12 +89,12 @@ def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> 
     try:
         record = analyzer.analyze(article)
     except Exception as error:  # a bug met on one document of millions: record it, go on
-        return _failure(article.id, doc, error)
+        return _failure(article.id, doc["seq"], doc["source"], error)
     return record_row(record, doc["seq"], doc["source"])
 
 
-def _failure(doc_id: str | None, doc: dict[str, Any], error: Exception) -> dict[str, Any]:
-    return error_row(doc["seq"], doc["source"], f"analysis failed ({type(error).__name__}: {error})", doc_id)
+def _failure(doc_id: str | None, seq: int, source: str, error: Exception) -> dict[str, Any]:
+    return error_row(seq, source, f"analysis failed ({type(error).__name__}: {error})", doc_id)
 
 
 def line_document(path: str, seq: int, number: int, line: bytes, settings: Settings) -> dict[str, Any]:

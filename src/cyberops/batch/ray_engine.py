@@ -294,8 +294,9 @@ def _readers(shards: list[str], workers: int) -> int:
     """How many read tasks feed ``workers`` screening actors.
 
     Each runs in a Ray worker process of its own, started for it (~2 CPU-s of imports) when the actors
-    hold every CPU. A JSONL or Parquet reader only parses: it keeps up with ~15 screening actors
-    (measured on news: 0.3 CPU-s to read what took a screening actor 4.6), so a few suffice. A WARC
+    hold every CPU. A JSONL reader only splits lines (the screening actors parse them) and a Parquet
+    reader decodes columns: one keeps up with more than 15 screening actors (measured on news: under
+    0.3 CPU-s to read what took a screening actor 4.6), so a few suffice. A WARC
     reader also extracts every page's text (~14 ms a page), more than the screen costs: one per actor.
     """
     if any(str(shard).lower().endswith(WARC_SUFFIXES) for shard in shards):

@@ -42,11 +42,9 @@ def default_analyzer(settings: Settings) -> AnalyzerLike:
 
 def analyze_document(analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The record row of a document, or its error row: one bad document never stops a shard."""
-    doc = parsed(doc, settings)
-    try:
-        article = prepare(doc, settings)
-    except InputError as error:
-        return error_row(doc["seq"], doc["source"], error.message, doc.get("id"))
+    article = _article(doc, settings)
+    if not isinstance(article, Article):
+        return article
     return _analyzed(analyzer, article, doc)
 
 
@@ -62,11 +60,9 @@ def screen_document(
     analyzer: AnalyzerLike, doc: dict[str, Any], settings: Settings
 ) -> tuple[dict[str, Any], None] | tuple[None, ToParse]:
     """``(row, None)`` when the cheap pass settles the document, ``(None, to_parse)`` when it must be parsed."""
-    doc = parsed(doc, settings)
-    try:
-        article = prepare(doc, settings)
-    except InputError as error:
-        return error_row(doc["seq"], doc["source"], error.message, doc.get("id")), None
+    article = _article(doc, settings)
+    if not isinstance(article, Article):
+        return article, None
     try:
         record, kb_mentions = analyzer.screening(article)
     except Exception as error:  # the same message the full analysis would have given
@@ -83,6 +79,15 @@ def parse_document(analyzer: AnalyzerLike, to_parse: ToParse, seq: int, source: 
     except Exception as error:
         return _failure(to_parse.record.id, seq, source, error)
     return record_row(record, seq, source)
+
+
+def _article(doc: dict[str, Any], settings: Settings) -> Article | dict[str, Any]:
+    """The document's Article, or its error row where it has none (a bad line, no text)."""
+    doc = parsed(doc, settings)
+    try:
+        return prepare(doc, settings)
+    except InputError as error:
+        return error_row(doc["seq"], doc["source"], error.message, doc.get("id"))
 
 
 def _analyzed(analyzer: AnalyzerLike, article: Article, doc: dict[str, Any]) -> dict[str, Any]:

@@ -18,18 +18,16 @@ documents.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cyberops.store.engine import create_engine
+from store_ingest import database, measure  # this folder: the script's own, first on sys.path
 
 _SUBFOLDERS = ("news", "dev", "casie")
 
@@ -52,10 +50,10 @@ def main() -> int:
         summary = json.loads((records / "batch-summary.json").read_text("utf-8"))
         figures["documents"] = summary.get("documents")
         figures["relevant"] = summary.get("relevant")
-        with _database(args.db) as url:
+        with database("postgresql", args.db, Path(scratch)) as url:
             for run in ("load", "load_again"):
                 figures[run] = timed([cyberops, "load", str(records), "--db", url])
-                figures[run].update(zip(("stored", "dossiers", "database_bytes"), _measure(url), strict=True))
+                figures[run].update(zip(("stored", "error_rows", "database_bytes"), measure(url), strict=True))
     first = figures["load"]
     first["records_per_s"] = round(figures["documents"] / first["seconds"], 1)
     print(json.dumps(figures, indent=1))
@@ -85,29 +83,6 @@ def timed(command: list[str]) -> dict[str, Any]:
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
-
-
-@contextlib.contextmanager
-def _database(url: str | None) -> Iterator[str]:
-    if url:
-        yield url
-        return
-    from cyberops.store.testing import TemporaryPostgres
-
-    with TemporaryPostgres() as server:
-        yield server.create_database("corpus")
-
-
-def _measure(url: str) -> tuple[int, int, int]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            stored = conn.exec_driver_sql("SELECT count(*) FROM documents").scalar_one()
-            dossiers = conn.exec_driver_sql("SELECT count(*) FROM dossiers").scalar_one()
-            size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
-    finally:
-        engine.dispose()
-    return stored, dossiers, size
 
 
 if __name__ == "__main__":

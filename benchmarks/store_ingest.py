@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch, _database(args, Path(scratch)) as url:
+    with tempfile.TemporaryDirectory() as scratch, database(args.backend, args.db, Path(scratch)) as url:
         html = Path(scratch) / "html"
         html.mkdir()
         for page in sorted(Path(args.corpus, "html").glob("*.html.gz")):
@@ -58,7 +58,7 @@ def main() -> int:
         subprocess.run(command, check=True)
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()
-        stored, errors, size = _measure(url)
+        stored, errors, size = measure(url)
     print(
         f"{args.backend}: {stored:,} documents stored, {errors:,} error rows, in {elapsed:,.0f} s "
         f"= {stored / elapsed:.1f} documents/s; database {size / 1e6:,.0f} MB; "
@@ -68,10 +68,11 @@ def main() -> int:
 
 
 @contextlib.contextmanager
-def _database(args: argparse.Namespace, scratch: Path) -> Iterator[str]:
-    if args.db:
-        yield args.db
-    elif args.backend == "postgresql":
+def database(backend: str, url: str | None, scratch: Path) -> Iterator[str]:
+    """``url`` if given; else a new database of a TemporaryPostgres server, or a new SQLite file in ``scratch``."""
+    if url:
+        yield url
+    elif backend == "postgresql":
         from cyberops.store.testing import TemporaryPostgres
 
         with TemporaryPostgres() as server:
@@ -80,7 +81,8 @@ def _database(args: argparse.Namespace, scratch: Path) -> Iterator[str]:
         yield f"sqlite:///{scratch / 'corpus.db'}"
 
 
-def _measure(url: str) -> tuple[int, int, int]:
+def measure(url: str) -> tuple[int, int, int]:
+    """Documents stored, error rows and the database's size in bytes."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
